@@ -39,6 +39,7 @@ DEFAULT_DEST = Path(__file__).resolve().parents[1] / "src" / "v6" / "market" / "
 ZSTD_LEVEL = 19
 OHLC = ("open", "high", "low", "close")
 MAX_LISTED_DATES = 60
+LONG_DIVIDEND_GAP_DAYS = 150
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Shipped:
     licence: str
     inputs: tuple[str, ...]
     cleaning: str
-    calendar_note: str = ""
+    remarks: str = ""
 
 
 def find_one(source: Path, pattern: str) -> Path:
@@ -233,8 +234,25 @@ def ship_underlyings(source: Path) -> list[Shipped]:
             "Apache-2.0",
             tuple(name for _, name in dividends),
             "none.",
+            f"gaps of more than {LONG_DIVIDEND_GAP_DAYS} days between ex-dates: "
+            f"{long_dividend_gaps([frame for frame, _ in dividends])}. QQQ paid yearly or "
+            "twice a year until 2005; its 2020 gap is the source lacking the September 2020 "
+            "dividend, kept as published.",
         ),
     ]
+
+
+def long_dividend_gaps(frames: list[pl.DataFrame]) -> str:
+    """Consecutive ex-dates further apart than a quarterly payer's schedule would put them."""
+    gaps = (
+        pl.concat(frames)
+        .with_columns(previous=pl.col("ex_date").shift().over("symbol"))
+        .filter((pl.col("ex_date") - pl.col("previous")).dt.total_days() > LONG_DIVIDEND_GAP_DAYS)
+    )
+    return ", ".join(
+        f"{symbol} {previous}..{ex_date}"
+        for symbol, previous, ex_date in gaps.select("symbol", "previous", "ex_date").iter_rows()
+    )
 
 
 def describe_dates(dates: list[date]) -> str:
@@ -301,8 +319,8 @@ def render_sources(shipped: list[Shipped]) -> str:
             f"- cleaning: {item.cleaning}",
             f"- against the NYSE calendar (exchange_calendars XNYS): {exceptions_note(item)}",
         ]
-        if item.calendar_note:
-            lines.append(f"- why: {item.calendar_note}")
+        if item.remarks:
+            lines.append(f"- remarks: {item.remarks}")
         lines.append("")
     return "\n".join(lines)
 

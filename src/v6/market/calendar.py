@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import warnings
 from datetime import date, datetime
 
 import numpy as np
@@ -26,6 +27,7 @@ CALENDAR_END = date(2030, 12, 31)
 EXCHANGE_CODE = "XNYS"
 
 _UTC_MICROS = pl.Datetime("us", "UTC")
+_PANDAS_TZ_VALUES_WARNING = "Series.values returning an ndarray that drops timezone"
 
 
 def validate_date(value: date | None, name: str) -> None:
@@ -54,7 +56,11 @@ def _build_schedule(start: date, end: date) -> pl.DataFrame:
     """One row per session: date, open and close (UTC), and whether it closes early."""
     import exchange_calendars
 
-    xnys = exchange_calendars.get_calendar(EXCHANGE_CODE, start=start, end=end)
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13 reads tz-aware Series.values while building its schedule;
+        # pandas 3.1 warns that this will change in pandas 4. The values read are still right.
+        warnings.filterwarnings("ignore", message=_PANDAS_TZ_VALUES_WARNING)
+        xnys = exchange_calendars.get_calendar(EXCHANGE_CODE, start=start, end=end)
     early_closes = _nanos_to_utc(xnys.early_closes.asi8, "early").dt.date()
     return pl.DataFrame(
         [

@@ -144,7 +144,7 @@ def load_dividends(symbol: str, start: date | None = None, end: date | None = No
     return _in_range(dividends, "ex_date", start, end)
 
 
-def rate_as_of(dates: pl.Series | Sequence[date]) -> pl.Series:
+def rate_as_of(dates: pl.Series | Sequence[date | None]) -> pl.Series:
     """The T-bill rate in force on each date: the latest published on or before it.
 
     Returns a Float64 Series named "rate" aligned with ``dates`` (any order); null for a
@@ -153,19 +153,19 @@ def rate_as_of(dates: pl.Series | Sequence[date]) -> pl.Series:
     return _as_of(dates, _table(TBILL_FILE), "rate")
 
 
-def vix_close_as_of(dates: pl.Series | Sequence[date]) -> pl.Series:
+def vix_close_as_of(dates: pl.Series | Sequence[date | None]) -> pl.Series:
     """The latest VIX close on or before each date, as a Series named "close" (see rate_as_of)."""
     return _as_of(dates, _table(VIX_FILE), "close")
 
 
-def _as_of(dates: pl.Series | Sequence[date], table: pl.DataFrame, value: str) -> pl.Series:
+def _as_of(dates: pl.Series | Sequence[date | None], table: pl.DataFrame, value: str) -> pl.Series:
     query = _as_date_series(dates)
     left = pl.DataFrame({"date": query}).with_row_index("row").sort("date", nulls_last=True)
     matched = left.join_asof(table.select("date", value), on="date", strategy="backward")
     return matched.sort("row")[value]
 
 
-def _as_date_series(dates: pl.Series | Sequence[date]) -> pl.Series:
+def _as_date_series(dates: pl.Series | Sequence[date | None]) -> pl.Series:
     if isinstance(dates, pl.Series):
         if dates.dtype != pl.Date:
             raise TypeError(f"dates must be a polars Date Series, got dtype {dates.dtype}")
