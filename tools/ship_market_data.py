@@ -329,11 +329,11 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, required=True, help="the shared data directory")
     parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="package data directory")
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     source: Path = arguments.source.resolve()
     dest: Path = arguments.dest
     shipped = [*ship_underlyings(source), read_vix(source), read_tbill(source)]
