@@ -96,7 +96,7 @@ def _in_range(
 
 
 def available_symbols() -> tuple[str, ...]:
-    """The underlyings with shipped daily bars, sorted (SPY, QQQ, IWM)."""
+    """The underlyings with shipped daily bars, sorted: ("IWM", "QQQ", "SPY")."""
     symbols: list[str] = _table(UNDERLYINGS_FILE)["symbol"].unique().sort().to_list()
     return tuple(symbols)
 
@@ -148,7 +148,8 @@ def rate_as_of(dates: pl.Series | Sequence[date | None]) -> pl.Series:
     """The T-bill rate in force on each date: the latest published on or before it.
 
     Returns a Float64 Series named "rate" aligned with ``dates`` (any order); null for a
-    date before the first observation (2000-01-03) or a null date.
+    date before the first observation (2000-01-03) or a null date. Past the last
+    observation (2026-01-29) the last rate stays in force.
     """
     return _as_of(dates, _table(TBILL_FILE), "rate")
 
