@@ -5,7 +5,7 @@ environment overrides (`V6_RISK__PORTFOLIO__MAX_ABS_DELTA=150`); secrets come on
 environment. Unknown keys, in the file or in `V6_` variables, are errors.
 """
 
-from v6.config.alerts import AlertsConfig, Severity
+from v6.config.alerts import AlertsConfig, SeverityName
 from v6.config.broker import (
     BrokerConfig,
     BrokerKind,
@@ -69,7 +69,7 @@ __all__ = [
     "PortfolioLimits",
     "RiskConfig",
     "SecretField",
-    "Severity",
+    "SeverityName",
     "SimConfig",
     "StopLossRule",
     "StorageConfig",

@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 
 from v6.config._base import ConfigPart, FromEnvironmentOnly
+from v6.domain.alerts import Severity
 
-Severity = Literal["info", "warning", "error", "critical"]
+SeverityName = Literal["info", "warning", "critical"]
 
 
 class AlertsConfig(ConfigPart):
     """Notifications through apprise; every alert is stored whatever these say."""
 
-    min_severity: Severity = Field(
+    min_severity: SeverityName = Field(
         default="warning", description="Least severe alert that is sent as a notification."
     )
     dedup_window_seconds: float = Field(
@@ -36,3 +37,7 @@ class AlertsConfig(ConfigPart):
             if "://" not in url.get_secret_value():
                 raise ValueError("apprise URLs of the form scheme://... (e.g. tgram://token/chat)")
         return urls
+
+    def notified_severity(self) -> Severity:
+        """The least severe alert level that is sent as a notification."""
+        return Severity[self.min_severity.upper()]
