@@ -306,7 +306,7 @@ def _cover(legs: tuple[Leg, ...], short: Leg) -> int:
 def _require_single(strategy: Strategy, label: str, values: set[str]) -> None:
     if len(values) != 1:
         raise InvalidStrategyError(
-            f"Strategy {strategy.strategy_id!r}: {strategy.kind.value} legs have {label}s "
+            f"Strategy {strategy.strategy_id!r}: {strategy.kind.value} legs mix {label} "
             f"{sorted(values)}: expected one {label}"
         )
 
