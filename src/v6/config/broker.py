@@ -63,18 +63,18 @@ class IBConfig(ConfigPart):
     )
 
     @model_validator(mode="after")
-    def _backoff_bounds_ordered(self) -> Self:
-        if self.max_backoff_seconds < self.retry_backoff_seconds:
-            raise_conflicts(
-                [
-                    Conflict(
-                        "max_backoff_seconds",
-                        self.max_backoff_seconds,
-                        f"a number >= retry_backoff_seconds ({self.retry_backoff_seconds})",
-                    )
-                ]
-            )
+    def _consistent(self) -> Self:
+        raise_conflicts([self._backoff_bounds_ordered()])
         return self
+
+    def _backoff_bounds_ordered(self) -> Conflict | None:
+        if self.max_backoff_seconds >= self.retry_backoff_seconds:
+            return None
+        return Conflict(
+            "max_backoff_seconds",
+            self.max_backoff_seconds,
+            f"a number >= retry_backoff_seconds ({self.retry_backoff_seconds})",
+        )
 
 
 class FaultInjectionConfig(ConfigPart):

@@ -17,7 +17,7 @@ from typing import get_origin
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from v6.config._base import FromEnvironmentOnly, model_of
+from v6.config._base import HIDDEN, FromEnvironmentOnly, model_of
 from v6.config.errors import ConfigProblem, dotted
 from v6.config.root import V6Config
 from v6.config.validation import unknown_option_text
@@ -122,7 +122,7 @@ def _add_override(
     try:
         value = _parse(raw, target, secret)
     except ValueError as error:
-        shown_value = "<hidden>" if secret else repr(raw)
+        shown_value = repr(HIDDEN) if secret else repr(raw)
         return ConfigProblem(dotted(path), shown_value, str(error), variable)
     overrides.values[path] = value
     overrides.sources[path] = variable
@@ -130,35 +130,35 @@ def _add_override(
 
 
 def _field_at(path: FieldPath) -> FieldInfo | str:
-    """The field `path` names, or what is wrong with the path."""
+    """The option `path` names, or what is wrong with the path."""
     model: type[BaseModel] = V6Config
-    for depth, part in enumerate(path):
+    for depth, part in enumerate(path[:-1]):
         info = model.model_fields.get(part)
+        submodel = model_of(info.annotation) if info else None
         if info is None:
             return unknown_option_text(path[:depth], part)
-        submodel = model_of(info.annotation)
-        is_last = depth == len(path) - 1
-        if is_last and submodel is not None:
-            example = next(iter(submodel.model_fields))
-            return f"an option, not a section: e.g. {variable_name((*path, example))}"
-        if is_last:
-            return info
         if submodel is None:
             return f"{dotted(path[: depth + 1])} to be a section, but it is an option"
         model = submodel
-    return "a path to an option"
+    info = model.model_fields.get(path[-1])
+    if info is None:
+        return unknown_option_text(path[:-1], path[-1])
+    section = model_of(info.annotation)
+    if section is not None:
+        example = next(iter(section.model_fields))
+        return f"an option, not a section: e.g. {variable_name((*path, example))}"
+    return info
 
 
 def _parse(raw: str, info: FieldInfo, secret: bool) -> object:
     """The environment string as the value pydantic will validate for `info`."""
     origin = get_origin(info.annotation)
+    is_array = origin in (tuple, list)
     value: object = raw
-    if raw.lstrip().startswith(("[", "{")) and origin in (tuple, list, dict):
+    if origin is dict or (is_array and raw.lstrip().startswith("[")):
         value = _json(raw)
-    elif origin in (tuple, list):
+    elif is_array:
         value = [item.strip() for item in raw.split(",") if item.strip()]
-    elif origin is dict:
-        value = _json(raw)
     if not secret:
         return value
     if isinstance(value, list):

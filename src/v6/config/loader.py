@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from v6.config._base import HIDDEN
 from v6.config.env import read_overrides, secret_fields
 from v6.config.errors import FILE_LOCATION, ConfigError, ConfigProblem, dotted, shown
 from v6.config.root import V6Config
@@ -68,7 +69,7 @@ def _remove_secrets(data: dict[str, object]) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(
                     dotted(secret.path),
-                    "<hidden>",
+                    repr(HIDDEN),
                     f"no secret in a file; set the environment variable {secret.variable}",
                 )
             )

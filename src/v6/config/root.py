@@ -36,7 +36,7 @@ class V6Config(ConfigPart):
     logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")
-    def _sync_within_broker_limits(self) -> Self:
+    def _consistent(self) -> Self:
         raise_conflicts([self._streaming_within_lines(), self._snapshots_below_pacing()])
         return self
 

@@ -51,15 +51,15 @@ class SyncConfig(ConfigPart):
     )
 
     @model_validator(mode="after")
-    def _hysteresis_band(self) -> Self:
-        if self.proximity_exit_fraction <= self.proximity_enter_fraction:
-            raise_conflicts(
-                [
-                    Conflict(
-                        "proximity_exit_fraction",
-                        self.proximity_exit_fraction,
-                        f"a number > proximity_enter_fraction ({self.proximity_enter_fraction})",
-                    )
-                ]
-            )
+    def _consistent(self) -> Self:
+        raise_conflicts([self._hysteresis_band()])
         return self
+
+    def _hysteresis_band(self) -> Conflict | None:
+        if self.proximity_exit_fraction > self.proximity_enter_fraction:
+            return None
+        return Conflict(
+            "proximity_exit_fraction",
+            self.proximity_exit_fraction,
+            f"a number > proximity_enter_fraction ({self.proximity_enter_fraction})",
+        )

@@ -208,3 +208,23 @@ def test_secrets_never_appear_in_repr_str_or_dumps() -> None:
 
 def test_no_overrides_means_the_file_alone() -> None:
     assert load_config_text("", {}) == V6Config()
+
+
+def test_templates_can_be_replaced_with_json() -> None:
+    env = {
+        "V6_STRATEGIES__TEMPLATES": '[{"name": "spy_only", "kind": "iron_condor", '
+        '"underlyings": ["SPY"]}]'
+    }
+
+    [template] = load_config_text("", env).strategies.templates
+
+    assert (template.name, template.underlyings) == ("spy_only", ("SPY",))
+
+
+def test_a_bad_template_from_json_names_the_variable_and_the_item() -> None:
+    env = {"V6_STRATEGIES__TEMPLATES": '[{"name": "x", "kind": "iron_condor", "quantity": 0}]'}
+
+    [problem] = problems_of("", env)
+
+    assert problem.location == "strategies.templates[0].quantity"
+    assert problem.source == "V6_STRATEGIES__TEMPLATES"
