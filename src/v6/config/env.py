@@ -5,6 +5,10 @@ case-insensitive after the prefix (`V6_RISK__PORTFOLIO__MAX_ABS_DELTA=150`). Val
 read as pydantic reads strings (numbers, true/false, dates, enum names); arrays are
 comma-separated or JSON (`[...]`), tables are JSON (`{...}`). A `V6_` variable that names
 no option is a problem, so a typo cannot be silently ignored.
+
+This is a small overlay rather than pydantic-settings' env source, which silently drops
+unknown top-level prefixed variables (pydantic/pydantic-settings#985) and cannot tell which
+variable a bad value came from.
 """
 
 from __future__ import annotations
