@@ -74,5 +74,5 @@ def require_optional_utc(
 def require_member(value: E, enum_type: type[E], where: str, error: type[DomainError]) -> E:
     if not isinstance(value, enum_type):
         names = ", ".join(member.name for member in enum_type)
-        raise error(f"{where} = {value!r}: expected a {enum_type.__name__} ({names})")
+        raise error(f"{where} = {value!r}: expected a member of {enum_type.__name__} ({names})")
     return value

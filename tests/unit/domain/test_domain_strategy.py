@@ -196,8 +196,8 @@ def test_leg_sets_that_are_not_a_vertical_are_rejected(
     ],
 )
 def test_undefined_risk_leg_set_is_rejected_for_a_defined_risk_strategy(
-    leg: MakeLeg, build
-) -> None:  # type: ignore[no-untyped-def]
+    leg: MakeLeg, build: BuildLegs
+) -> None:
     with pytest.raises(InvalidStrategyError, match=r"short leg -\d SPY .* is not covered"):
         Strategy("c", StrategyKind.CUSTOM, build(leg))
     undefined = Strategy("c", StrategyKind.CUSTOM, build(leg), defined_risk=False)
@@ -232,8 +232,8 @@ def test_mixed_multipliers_are_rejected(leg: MakeLeg) -> None:
     [
         ({"strategy_id": ""}, "Strategy.strategy_id = '': expected a non-empty identifier"),
         ({"strategy_id": "a:b"}, "Strategy.strategy_id = 'a:b'"),
-        ({"kind": "vertical"}, "Strategy.kind = 'vertical': expected a StrategyKind"),
-        ({"status": "open"}, "Strategy.status = 'open': expected a StrategyStatus"),
+        ({"kind": "vertical"}, "Strategy.kind = 'vertical': expected a member of StrategyKind"),
+        ({"status": "open"}, "Strategy.status = 'open': expected a member of StrategyStatus"),
         ({"legs": ()}, "expected at least one leg"),
         ({"legs": ("SPY",)}, "expected a tuple of Leg"),
         ({"entry_premium": float("nan")}, "Strategy.entry_premium = nan"),
