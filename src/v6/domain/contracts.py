@@ -134,14 +134,14 @@ def normalise_strike(strike: Decimal | float) -> Decimal:
     off the grid is rejected rather than silently rounded to a different series.
     """
     value = _strike_decimal(strike)
+    if not Decimal(0) < value <= MAX_STRIKE:
+        raise InvalidContractError(
+            f"OptionContract.strike = {strike!r}: expected 0 < strike <= {MAX_STRIKE}"
+        )
     on_grid = value.quantize(STRIKE_TICK)
     if value != on_grid:
         raise InvalidContractError(
             f"OptionContract.strike = {strike!r}: expected a multiple of {STRIKE_TICK}"
-        )
-    if not Decimal(0) < on_grid <= MAX_STRIKE:
-        raise InvalidContractError(
-            f"OptionContract.strike = {strike!r}: expected 0 < strike <= {MAX_STRIKE}"
         )
     return on_grid
 

@@ -90,6 +90,10 @@ class Strategy:
         require_member(self.kind, StrategyKind, "Strategy.kind", InvalidStrategyError)
         require_member(self.status, StrategyStatus, "Strategy.status", InvalidStrategyError)
         require_positive_int(self.quantity, "Strategy.quantity", InvalidStrategyError)
+        if not isinstance(self.defined_risk, bool):
+            raise InvalidStrategyError(
+                f"Strategy.defined_risk = {self.defined_risk!r}: expected True or False"
+            )
         if self.entry_premium is not None:
             require_finite(self.entry_premium, "Strategy.entry_premium", InvalidStrategyError)
         object.__setattr__(self, "legs", self._sorted_legs())

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -128,6 +129,9 @@ def test_strikes_normalise_to_the_thousandth_grid(strike: float, expected: Decim
         (0, "expected 0 < strike <= 99999.999"),
         (-5.0, "expected 0 < strike <= 99999.999"),
         (100_000, "expected 0 < strike <= 99999.999"),
+        (1e30, "expected 0 < strike <= 99999.999"),
+        (Decimal("1E+40"), "expected 0 < strike <= 99999.999"),
+        (0.0004, "expected a multiple of 0.001"),
         (float("nan"), "expected a finite number"),
         (Decimal("Infinity"), "expected a finite number"),
         ("450", "expected a number"),
@@ -195,6 +199,13 @@ def test_expiry_day_counts_and_expired_only_after_expiry_day() -> None:
     assert contract.days_to_expiry(date(2024, 1, 22)) == -3
     assert not contract.is_expired(date(2024, 1, 19))
     assert contract.is_expired(date(2024, 1, 20))
+
+
+def test_replace_revalidates_and_normalises() -> None:
+    contract = OptionContract("SPY", date(2024, 1, 19), 450, Right.CALL)
+    assert replace(contract, strike=451.5).strike == Decimal("451.5")
+    with pytest.raises(InvalidContractError, match="multiplier"):
+        replace(contract, multiplier=0)
 
 
 def test_contracts_are_immutable() -> None:

@@ -237,6 +237,7 @@ def test_mixed_multipliers_are_rejected(leg: MakeLeg) -> None:
         ({"legs": ()}, "expected at least one leg"),
         ({"legs": ("SPY",)}, "expected a tuple of Leg"),
         ({"entry_premium": float("nan")}, "Strategy.entry_premium = nan"),
+        ({"defined_risk": "no"}, "Strategy.defined_risk = 'no': expected True or False"),
         (
             {"status": StrategyStatus.OPEN, "opened_at": datetime(2024, 1, 2)},
             "Strategy.opened_at = .*: expected a timezone-aware UTC datetime, got naive",
