@@ -1,0 +1,89 @@
+"""The `v6` command line: one typer app, every command real (nothing listed that does not work)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from v6 import __version__
+from v6.config import ConfigError, load_config
+
+app = typer.Typer(
+    name="v6",
+    help="V6: autonomous defined-risk options trading for Interactive Brokers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect and validate configuration files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+console = Console()
+error_console = Console(stderr=True, soft_wrap=True)
+
+EXIT_BAD_CONFIG = 2
+
+
+@app.command()
+def version() -> None:
+    """Print the installed V6 version."""
+    console.print(f"v6 {__version__}")
+
+
+@config_app.command("check")
+def config_check(
+    path: Annotated[Path, typer.Argument(help="The TOML configuration file to validate.")],
+) -> None:
+    """Validate a configuration file (and V6_* environment overrides): OK, or every problem."""
+    try:
+        load_config(path)
+    except ConfigError as error:
+        _print_problems(error)
+        raise typer.Exit(EXIT_BAD_CONFIG) from None
+    console.print("OK")
+
+
+def _print_problems(error: ConfigError) -> None:
+    for problem in error.problems:
+        error_console.print(str(problem), markup=False, highlight=False)
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: expected a date as YYYY-MM-DD", param_hint="--date"
+        ) from None
+
+
+@app.command()
+def demo(
+    symbol: Annotated[str, typer.Option(help="Underlying: SPY, QQQ or IWM.")] = "SPY",
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="YYYY-MM-DD; default: the last session in the history."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Configuration file; its first iron-condor template is used."),
+    ] = None,
+) -> None:
+    """Price an iron condor on a real historical day from a theoretical chain (no orders)."""
+    from v6.demo import show_demo
+
+    try:
+        settings = load_config(config)
+    except ConfigError as error:
+        _print_problems(error)
+        raise typer.Exit(EXIT_BAD_CONFIG) from None
+    try:
+        show_demo(console, settings, symbol.upper(), _parse_day(day))
+    except ValueError as error:
+        error_console.print(f"demo: {error}", markup=False, highlight=False)
+        raise typer.Exit(1) from None

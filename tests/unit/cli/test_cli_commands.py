@@ -1,0 +1,81 @@
+"""The `v6` command line, driven through typer's runner (the real app, real config files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from v6 import __version__
+from v6.cli import app
+
+REPO = Path(__file__).resolve().parents[3]
+runner = CliRunner()
+
+
+def test_help_lists_the_real_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("version", "config", "demo"):
+        assert command in result.output
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"v6 {__version__}"
+
+
+@pytest.mark.parametrize("name", ["v6.example.toml", "paper.toml"])
+def test_config_check_accepts_the_shipped_configs(name: str) -> None:
+    result = runner.invoke(app, ["config", "check", str(REPO / "config" / name)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "OK"
+
+
+def _check(tmp_path: Path, text: str) -> tuple[int, str]:
+    path = tmp_path / "v6.toml"
+    path.write_text(text)
+    result = runner.invoke(app, ["config", "check", str(path)])
+    return result.exit_code, result.output
+
+
+def test_config_check_reports_a_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["config", "check", str(tmp_path / "absent.toml")])
+    assert result.exit_code == 2
+    assert "absent.toml" in result.output
+
+
+def test_config_check_reports_bad_toml_syntax(tmp_path: Path) -> None:
+    code, output = _check(tmp_path, "[risk\nmax = 1\n")
+    assert code == 2
+    assert "line 1" in output
+
+
+def test_config_check_names_an_unknown_nested_key(tmp_path: Path) -> None:
+    code, output = _check(tmp_path, "[risk.portfolio]\nmax_abs_delt = 150\n")
+    assert code == 2
+    assert "risk.portfolio.max_abs_delt" in output
+
+
+def test_config_check_names_a_wrong_type_with_its_value(tmp_path: Path) -> None:
+    code, output = _check(tmp_path, '[risk.portfolio]\nmax_abs_delta = "lots"\n')
+    assert code == 2
+    assert "risk.portfolio.max_abs_delta" in output
+    assert "lots" in output
+
+
+def test_config_check_names_an_out_of_range_value(tmp_path: Path) -> None:
+    code, output = _check(tmp_path, "[risk.portfolio]\nmax_symbol_concentration = 1.5\n")
+    assert code == 2
+    assert "risk.portfolio.max_symbol_concentration" in output
+    assert "1.5" in output
+
+
+def test_config_check_reports_every_problem_not_just_the_first(tmp_path: Path) -> None:
+    text = "[risk.portfolio]\nmax_abs_delta = -1\nmax_symbol_concentration = 2\nbogus = 1\n"
+    code, output = _check(tmp_path, text)
+    assert code == 2
+    for field in ("max_abs_delta", "max_symbol_concentration", "bogus"):
+        assert f"risk.portfolio.{field}" in output
