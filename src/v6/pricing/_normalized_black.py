@@ -17,7 +17,9 @@ Method (own implementation after the ideas in P. Jaeckel, "Let's be rational", W
   high prices ``f = sqrt(-2 ln(e^(x/2) - b))``, which tends to ``s / 2`` as s -> infinity.
   The complement ``e^(x/2) - b`` is evaluated as ``e^(x/2) N(-d1) + e^(-x/2) N(d2)``, a sum of
   positive terms, so it keeps full relative precision where b is close to its upper bound.
-- Initial guesses from the asymptotic forms of b at small and at large s.
+- Initial guesses: below the inflection point the larger of an asymptotic inversion (good far
+  below it) and a power law through the exact value and slope at s_c (good near it); above it
+  an inversion of the large-s form. Three or four iterations then reach double precision.
 - Halley steps (the second derivative costs no further special function), kept inside a bracket
   that every evaluation tightens; a step that leaves the bracket is replaced by bisection (or a
   doubling while the bracket is unbounded above).
@@ -43,9 +45,9 @@ _LN_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _COMPLEMENT_FROM = 0.1
 """High-price objective only where beta >= this fraction of its bound e^(x/2): below that the
 complement ``e^(x/2) - beta`` is so close to the bound that its logarithm loses precision."""
-_RELATIVE_TOLERANCE = 1e-10
-"""Stop once a Halley step moves s by less than this fraction; with cubic convergence the
-remaining error is then far below double precision."""
+_RELATIVE_TOLERANCE = 1e-7
+"""Stop once a step moves s by less than this fraction: the error left after a Halley step is
+of the order of the step cubed (1e-21), after a Newton fallback step of the step squared (1e-14)."""
 _MAX_ITERATIONS = 64
 _LOW_GUESS_REFINEMENTS = 2
 
@@ -117,7 +119,7 @@ def _start(x: FloatArray, beta: FloatArray) -> _WorkingSet:
     guess = np.where(
         above_inflection,
         _high_guess(complement, exp_half_x + exp_minus_half_x, s_inflection),
-        _low_guess(distance, beta, s_inflection),
+        _low_guess(distance, beta, s_inflection, b_inflection, exp_half_x),
     )
     return _WorkingSet(
         position=np.arange(x.size),
@@ -139,18 +141,51 @@ def _objective(value: FloatArray, high: BoolArray) -> FloatArray:
     return np.where(high, root, 1.0 / root)
 
 
-def _low_guess(distance: FloatArray, beta: FloatArray, s_inflection: FloatArray) -> FloatArray:
-    """Invert ``ln b ~ -x^2 / (2 s^2) + ln(s^3 / (x^2 sqrt(2 pi)))``, valid for s << s_c.
+def _low_guess(
+    distance: FloatArray,
+    beta: FloatArray,
+    s_inflection: FloatArray,
+    b_inflection: FloatArray,
+    exp_half_x: FloatArray,
+) -> FloatArray:
+    """The larger of a guess good far below the inflection point and one good near it.
+
+    The far guess never overshoots the root (its neglected terms all make b smaller).
+    """
+    minus_two_ln_beta = -2.0 * np.log(beta)
+    far = _far_below_inflection_guess(distance, minus_two_ln_beta, s_inflection)
+    near = _near_inflection_guess(minus_two_ln_beta, s_inflection, b_inflection, exp_half_x)
+    return np.minimum(np.maximum(far, near), s_inflection)
+
+
+def _far_below_inflection_guess(
+    distance: FloatArray, minus_two_ln_beta: FloatArray, s_inflection: FloatArray
+) -> FloatArray:
+    """Invert ``ln b ~ -x^2 / (2 s^2) + ln(s^3 / (x^2 sqrt(2 pi)))``, valid while |d1| >> 1.
 
     Start from the leading term and refine the logarithmic term by fixed-point steps.
     """
-    minus_two_ln_beta = -2.0 * np.log(beta)
     guess = np.minimum(distance / np.sqrt(minus_two_ln_beta), s_inflection)
     for _ in range(_LOW_GUESS_REFINEMENTS):
         exponent = minus_two_ln_beta + 2.0 * (
             3.0 * np.log(guess) - 2.0 * np.log(distance) - _LN_SQRT_2PI
         )
         guess = np.minimum(distance / np.sqrt(np.maximum(exponent, 0.5 * distance)), s_inflection)
+    return guess
+
+
+def _near_inflection_guess(
+    minus_two_ln_beta: FloatArray,
+    s_inflection: FloatArray,
+    b_inflection: FloatArray,
+    exp_half_x: FloatArray,
+) -> FloatArray:
+    """Model the low-price objective f = 1/sqrt(-2 ln b) as a power of s through its value and
+    slope at the inflection point, where d1 = 0 and so db/ds = e^(x/2) / sqrt(2 pi)."""
+    f_inflection_squared = -0.5 / np.log(b_inflection)
+    power = s_inflection * f_inflection_squared * _INV_SQRT_2PI * exp_half_x / b_inflection
+    ratio_squared = 1.0 / (minus_two_ln_beta * f_inflection_squared)
+    guess: FloatArray = s_inflection * ratio_squared ** (0.5 / power)
     return guess
 
 

@@ -110,7 +110,7 @@ def bsm_price(
     inputs = _coerce(S, K, T, r, q, sigma, is_call)
     with np.errstate(all="ignore"):
         price = _price(inputs, _legs(inputs))
-    _apply_special_cases(inputs, {"price": price})
+        _apply_special_cases(inputs, {"price": price})
     return price
 
 
@@ -131,17 +131,17 @@ def bsm_price_greeks(
     inputs = _coerce(S, K, T, r, q, sigma, is_call)
     with np.errstate(all="ignore"):
         result = _price_and_greeks(inputs, _legs(inputs))
-    _apply_special_cases(
-        inputs,
-        {
-            "price": result.price,
-            "delta": result.delta,
-            "gamma": result.gamma,
-            "theta": result.theta,
-            "vega": result.vega,
-            "rho": result.rho,
-        },
-    )
+        _apply_special_cases(
+            inputs,
+            {
+                "price": result.price,
+                "delta": result.delta,
+                "gamma": result.gamma,
+                "theta": result.theta,
+                "vega": result.vega,
+                "rho": result.rho,
+            },
+        )
     return result
 
 
@@ -169,7 +169,7 @@ def _coerce(
 
 def _legs(inputs: _Inputs) -> _Legs:
     """d1 and the two discounted, probability-weighted legs, written into full-shape buffers."""
-    S, K, T, r, q, sigma, sign = (
+    S, K, T, r, q, sigma, sign, shape = (
         inputs.S,
         inputs.K,
         inputs.T,
@@ -177,8 +177,8 @@ def _legs(inputs: _Inputs) -> _Legs:
         inputs.q,
         inputs.sigma,
         inputs.sign,
+        inputs.shape,
     )
-    shape = inputs.shape
     sqrt_t = np.sqrt(T)
     total_vol = np.multiply(sigma, sqrt_t, out=np.empty(shape))
     d1 = np.divide(S, K, out=np.empty(shape))
@@ -208,7 +208,7 @@ def _price_and_greeks(inputs: _Inputs, legs: _Legs) -> BsmResult:
     spot_density = np.multiply(legs.d1, legs.d1, out=np.empty(shape))
     spot_density *= -0.5
     np.exp(spot_density, out=spot_density)
-    spot_density *= inputs.S * (_INV_SQRT_2PI * legs.spot_df)
+    spot_density *= inputs.S * (_INV_SQRT_2PI * legs.spot_df)  # S e^(-qT) n(d1)
     vega = np.multiply(spot_density, legs.sqrt_t, out=np.empty(shape))
     gamma = np.divide(spot_density, legs.total_vol, out=spot_density)
     gamma /= inputs.S * inputs.S
@@ -222,11 +222,11 @@ def _price_and_greeks(inputs: _Inputs, legs: _Legs) -> BsmResult:
 def _apply_special_cases(inputs: _Inputs, outputs: dict[str, FloatArray]) -> None:
     """Overwrite expired / zero-vol elements with their payoff values and bad ones with NaN."""
     valid = _valid(inputs)
-    degenerate = valid & ((inputs.T <= 0.0) | (inputs.sigma == 0.0))
+    degenerate = np.broadcast_to(valid & ((inputs.T <= 0.0) | (inputs.sigma == 0.0)), inputs.shape)
     if degenerate.any():
-        payoff = _payoff_values(inputs, np.broadcast_to(degenerate, inputs.shape))
+        payoff = _payoff_values(inputs, degenerate)
         for name, output in outputs.items():
-            output[np.broadcast_to(degenerate, inputs.shape)] = getattr(payoff, name)
+            output[degenerate] = getattr(payoff, name)
     if not all_true(valid):
         for output in outputs.values():
             output[~np.broadcast_to(valid, inputs.shape)] = np.nan
