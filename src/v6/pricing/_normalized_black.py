@@ -32,7 +32,7 @@ Elements that do not converge within the iteration budget come back as NaN, neve
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -70,18 +70,7 @@ class _WorkingSet:
     done: BoolArray
 
     def keep(self, still_active: BoolArray) -> _WorkingSet:
-        return _WorkingSet(
-            self.position[still_active],
-            self.x[still_active],
-            self.exp_half_x[still_active],
-            self.exp_minus_half_x[still_active],
-            self.side[still_active],
-            self.target[still_active],
-            self.s[still_active],
-            self.lower[still_active],
-            self.upper[still_active],
-            self.done[still_active],
-        )
+        return _WorkingSet(*(getattr(self, field.name)[still_active] for field in fields(self)))
 
 
 def normalized_total_vol(x: FloatArray, beta: FloatArray) -> FloatArray:
