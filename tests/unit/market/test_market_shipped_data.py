@@ -22,18 +22,13 @@ import pytest
 from v6.market.history import load_daily_bars, load_dividends, load_tbill_rate, load_vix
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 CONVERTER = REPO_ROOT / "tools" / "ship_market_data.py"
 SHIPPED = resources.files("v6.market").joinpath("data")
 SHIPPED_FILES = ("underlyings.parquet", "dividends.parquet", "vix.parquet", "tbill_3m.parquet")
 
-needs_shared_data = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"CSV originals not found at {SHARED_DATA}"
-)
 
-
-def csv_rows(pattern: str) -> list[list[str]]:
-    [path] = SHARED_DATA.glob(pattern)
+def csv_rows(folder: Path, pattern: str) -> list[list[str]]:
+    [path] = folder.glob(pattern)
     with path.open(newline="") as handle:
         return list(csv.reader(handle))[1:]
 
@@ -49,50 +44,45 @@ def load_converter(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-@needs_shared_data
 @pytest.mark.parametrize("symbol", ["SPY", "QQQ", "IWM"])
-def test_bars_equal_the_csv_exactly(symbol: str) -> None:
+def test_bars_equal_the_csv_exactly(symbol: str, shared_data: Path) -> None:
     expected = [
         (date.fromisoformat(day), *(float(price) for price in prices), int(volume))
-        for day, *prices, volume in csv_rows(f"underlying/{symbol}_daily_*.csv")
+        for day, *prices, volume in csv_rows(shared_data, f"underlying/{symbol}_daily_*.csv")
     ]
     assert load_daily_bars(symbol).rows() == expected
 
 
-@needs_shared_data
-def test_vix_closes_equal_the_csv_exactly() -> None:
+def test_vix_closes_equal_the_csv_exactly(shared_data: Path) -> None:
     expected = [
         (date.fromisoformat(day), float(close))
-        for day, _, _, _, close in csv_rows("volatility/VIX_daily_*.csv")
+        for day, _, _, _, close in csv_rows(shared_data, "volatility/VIX_daily_*.csv")
     ]
     assert load_vix().select("date", "close").rows() == expected
 
 
-@needs_shared_data
-def test_tbill_rates_equal_the_csv_percentages_divided_by_100() -> None:
+def test_tbill_rates_equal_the_csv_percentages_divided_by_100(shared_data: Path) -> None:
     expected = [
         (date.fromisoformat(day), float(Decimal(percent) / 100))
-        for day, percent in csv_rows("rates/DTB3_*.csv")
+        for day, percent in csv_rows(shared_data, "rates/DTB3_*.csv")
         if percent
     ]
     assert load_tbill_rate().rows() == expected
 
 
-@needs_shared_data
 @pytest.mark.parametrize("symbol", ["SPY", "QQQ", "IWM"])
-def test_dividends_equal_the_csv_exactly(symbol: str) -> None:
+def test_dividends_equal_the_csv_exactly(symbol: str, shared_data: Path) -> None:
     expected = [
         (date.fromisoformat(day), float(amount))
-        for day, amount in csv_rows(f"dividends/{symbol}_dividends*.csv")
+        for day, amount in csv_rows(shared_data, f"dividends/{symbol}_dividends*.csv")
     ]
     assert load_dividends(symbol).rows() == expected
 
 
-@needs_shared_data
 def test_converter_reproduces_the_shipped_files_byte_for_byte(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path
 ) -> None:
-    load_converter(monkeypatch).main(["--source", str(SHARED_DATA), "--dest", str(tmp_path)])
+    load_converter(monkeypatch).main(["--source", str(shared_data), "--dest", str(tmp_path)])
     for name in (*SHIPPED_FILES, "SOURCES.md"):
         assert (tmp_path / name).read_bytes() == SHIPPED.joinpath(name).read_bytes(), name
 

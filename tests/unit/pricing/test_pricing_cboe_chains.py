@@ -1,7 +1,7 @@
 """Implied volatility and delta against Cboe's published values on real option chains.
 
 The chains are Cboe "quotedata" downloads of whole SPX and SPY chains on one day each (see
-SOURCES.md in the shared data folder, found through $V6_SHARED_DATA or ``<repo>/../shared/data``).
+SOURCES.md in the shared data folder, found through the ``shared_data`` fixture).
 Cboe computes its IV and Delta columns with its own rate, dividend and clock, which it does not
 publish, so this test rebuilds the inputs the way a user of the chain would:
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,14 +114,6 @@ class Expiry:
     q: float
     calls: Side
     puts: Side
-
-
-def shared_data_dir() -> Path | None:
-    configured = os.environ.get("V6_SHARED_DATA")
-    folder = (
-        Path(configured) if configured else Path(__file__).parents[3] / ".." / "shared" / "data"
-    )
-    return folder if (folder / "options").is_dir() else None
 
 
 def read_chain(path: Path) -> tuple[float, dict[str, list[list[str]]]]:
@@ -229,19 +220,9 @@ def compare(chain: ChainFile, folder: Path) -> Comparison:
     return Comparison(np.concatenate(iv_errors), np.concatenate(delta_errors))
 
 
-@pytest.fixture(scope="module")
-def data_folder() -> Path:
-    folder = shared_data_dir()
-    if folder is None:
-        pytest.skip(
-            "real Cboe chains not found: set V6_SHARED_DATA or provide <repo>/../shared/data"
-        )
-    return folder
-
-
 @pytest.mark.parametrize("chain", CHAINS, ids=[chain.name for chain in CHAINS])
-def test_implied_vol_and_delta_match_cboe(chain: ChainFile, data_folder: Path) -> None:
-    result = compare(chain, data_folder)
+def test_implied_vol_and_delta_match_cboe(chain: ChainFile, shared_data: Path) -> None:
+    result = compare(chain, shared_data)
 
     assert result.iv_error.size >= 300, "too few liquid quotes to mean anything"
     assert not np.isnan(result.iv_error).any()
