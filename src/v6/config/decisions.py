@@ -18,7 +18,8 @@ RuleSwitch = Annotated[bool, Field(description="false turns this rule off.")]
 
 
 class HaltRule(ConfigPart):
-    """Operator halt (from the commands table): no new entries while halted."""
+    """Operator halt (from the commands table): while halted only closing orders and cancels
+    pass; rolls become closes."""
 
     enabled: RuleSwitch = True
     close_positions: bool = Field(
@@ -27,19 +28,27 @@ class HaltRule(ConfigPart):
 
 
 class CatastrophicMoveRule(ConfigPart):
-    """Close everything on an underlying that moved violently since the previous close."""
+    """Close now, at a marketable price, when the underlying is far beyond a short strike or
+    the loss nears the maximum loss. Never vetoed by the market veto."""
 
     enabled: RuleSwitch = True
-    max_move_fraction: float = Field(
-        default=0.05,
+    strike_breach_fraction: float = Field(
+        default=0.03,
         gt=0,
         le=1,
-        description="Absolute move of the underlying since the previous close (0.05 = 5%).",
+        description="Fires when the underlying is beyond a short strike by more than this "
+        "fraction of the strike (0.03 = 3%).",
+    )
+    max_loss_fraction: float = Field(
+        default=0.75,
+        gt=0,
+        le=1,
+        description="Fires when the loss is at or beyond this fraction of the maximum loss.",
     )
 
 
 class ExpirationPinRule(ConfigPart):
-    """Close on expiration day when the underlying is pinned near a short strike."""
+    """Close when a short leg about to expire is near the money (pin risk)."""
 
     enabled: RuleSwitch = True
     pin_distance_fraction: float = Field(
@@ -48,8 +57,8 @@ class ExpirationPinRule(ConfigPart):
         le=0.2,
         description="Pinned when within this fraction of the price from a short strike.",
     )
-    minutes_before_close: int = Field(
-        default=60, ge=1, le=390, description="Check from this many minutes before the close."
+    max_dte: int = Field(
+        default=1, ge=0, le=30, description="Applies to short legs at or below this DTE."
     )
 
 
@@ -67,9 +76,11 @@ class EarlyAssignmentRule(ConfigPart):
         default=2,
         ge=0,
         le=30,
-        description="For short calls: also close when an ex-dividend date is this many days "
-        "away and the dividend exceeds the extrinsic value.",
+        description="For short calls: also close when an ex-dividend date is at most this "
+        "many days away (0 turns the dividend check off) and the dividend exceeds the "
+        "extrinsic value.",
     )
+    roll: bool = Field(default=False, description="Roll instead of closing.")
 
 
 class StopLossRule(ConfigPart):
@@ -86,8 +97,12 @@ class DeltaBreachRule(ConfigPart):
 
     enabled: RuleSwitch = True
     max_short_delta: float = Field(
-        default=0.30, gt=0, le=1, description="Largest absolute delta of any short leg."
+        default=0.30,
+        gt=0,
+        le=1,
+        description="Fires when any short leg's absolute delta is at or above this.",
     )
+    roll: bool = Field(default=False, description="Roll the tested side instead of closing.")
 
 
 class GammaRiskRule(ConfigPart):
@@ -132,7 +147,10 @@ class TakeProfitRule(ConfigPart):
 
     enabled: RuleSwitch = True
     profit_fraction: float = Field(
-        default=0.50, gt=0, le=1, description="Fraction of the entry credit to capture."
+        default=0.50,
+        gt=0,
+        le=1,
+        description="Fraction of the maximum profit (a credit spread's entry credit) to capture.",
     )
 
 
@@ -142,7 +160,9 @@ class TimeExitRule(ConfigPart):
     enabled: RuleSwitch = True
     max_dte: int = Field(default=21, ge=0, le=365, description="Exit at or below this DTE.")
     roll: bool = Field(
-        default=False, description="Reopen the same template at the target DTE after exiting."
+        default=False,
+        description="Roll instead of closing (reopen the same template at its target DTE); "
+        "execution closes instead when the roll does not meet the template's credit rules.",
     )
 
 
@@ -153,14 +173,15 @@ class PortfolioLimitRule(ConfigPart):
 
 
 class MarketVeto(ConfigPart):
-    """Refuse to act on absurd markets: quotes too wide to trust are not traded on."""
+    """Refuse to send exits into absurd markets (rules 1-5 are never vetoed)."""
 
     enabled: RuleSwitch = True
     max_spread_fraction: float = Field(
         default=0.50,
         gt=0,
         le=2,
-        description="Largest bid/ask width as a fraction of the mid price.",
+        description="Largest bid/ask width of a strategy's combo (the sum of its legs' widths) "
+        "as a fraction of its net mid price; a crossed or missing quote is absurd too.",
     )
 
 

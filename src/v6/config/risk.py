@@ -30,6 +30,13 @@ class PortfolioLimits(ConfigPart):
         le=1,
         description="Largest share of the portfolio's maximum loss on one underlying (0..1).",
     )
+    concentration_min_strategies: int = Field(
+        default=5,
+        ge=1,
+        le=10_000,
+        description="Concentration is checked once the book holds at least this many open "
+        "strategies (with one strategy, one underlying is always 100% of the book).",
+    )
     max_open_strategies: int = Field(
         default=20, ge=0, le=10_000, description="Open strategies across all underlyings."
     )
@@ -39,16 +46,38 @@ class PortfolioLimits(ConfigPart):
 
 
 class CircuitBreakerConfig(ConfigPart):
-    """System-level stop: too many failures in a window halt trading for a cooldown."""
+    """System-level stop: too many failures in a window, a daily loss or a drawdown block new
+    entries (closing orders still pass)."""
 
     failure_threshold: int = Field(
-        default=3, ge=1, le=1000, description="Failures within the window that trip it."
+        default=3,
+        ge=1,
+        le=1000,
+        description="Failures (order rejects, broker errors, reconciliation conflicts, "
+        "unexpected fills) within the window that trip it.",
     )
     window_seconds: float = Field(
         default=300.0, gt=0, le=86_400, description="Length of the counting window."
     )
     cooldown_seconds: float = Field(
-        default=900.0, gt=0, le=86_400, description="Time tripped before trading resumes."
+        default=900.0,
+        gt=0,
+        le=86_400,
+        description="Time tripped by failures before it half-opens (one probe entry).",
+    )
+    max_daily_loss_fraction: float = Field(
+        default=0.03,
+        gt=0,
+        le=1,
+        description="Trips when equity falls this fraction below the day's opening equity; "
+        "half-opens on the next trading day.",
+    )
+    max_drawdown_fraction: float = Field(
+        default=0.10,
+        gt=0,
+        le=1,
+        description="Trips when equity falls this fraction below its peak; only a reset "
+        "(by command) closes it.",
     )
 
 
@@ -66,6 +95,25 @@ class TrailingStopConfig(ConfigPart):
         gt=0,
         lt=1,
         description="Once armed, closes when profit falls this fraction below its peak.",
+    )
+    confirm_marks: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="A breach counts after this many consecutive valid marks ...",
+    )
+    confirm_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=86_400,
+        description="... or once it has lasted this many seconds, whichever comes first.",
+    )
+    max_spread_fraction: float = Field(
+        default=0.50,
+        gt=0,
+        le=2,
+        description="Marks whose combo bid/ask width exceeds this fraction of the mid (or "
+        "with a crossed or missing quote) are ignored.",
     )
 
 
