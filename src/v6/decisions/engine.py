@@ -1,0 +1,296 @@
+"""The decision engine: every managed strategy of the book through the twelve rules at once.
+
+A cycle is two vectorized passes. `DecisionEngine.summarize` turns the book frame into one
+row per strategy with every rule's per-strategy aggregations (one group-by); the risk layer
+reads the same frame for trailing stops and limits. `DecisionEngine.decide` adds the cycle's
+context (halt, trailing-stop hits, limit targets), evaluates every rule's ``triggered`` flag and
+resolves them:
+
+* the highest-priority triggered rule decides; a strategy with none holds;
+* rule 1 (halt) without ``close_positions`` lets the closing actions of rules 2-12 pass and
+  otherwise decides ALERT (no order); with it, it closes everything;
+* a ROLL becomes a CLOSE while trading is halted or entries are blocked (a roll opens a
+  position);
+* the market veto: an exit of rules 6-12 is not sent into an absurd market (combo bid/ask
+  wider than the configured fraction of its mid, or a crossed or missing quote); the strategy
+  holds and the decision names the vetoed rule.
+
+Unmanaged strategies (adopted from the broker) get no decision. Disabled rules are evaluated
+for the explanation but never trigger. Time comes in through `CycleContext`; nothing here
+reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from v6.book import leg_view, summarize, validate_book
+from v6.config.decisions import DecisionsConfig, MarketVeto
+from v6.decisions.explain import Explanation, explain, metrics_of, row_values
+from v6.decisions.rules import (
+    LAST_UNVETOED_PRIORITY,
+    LIMIT_TARGET_SCHEMA,
+    RULES,
+    TRAILING_SCHEMA,
+    RulePlan,
+)
+from v6.domain import Action, Decision
+
+DECISION_COLUMNS: Final = (
+    "strategy_id",  # String
+    "action",  # String: Action value
+    "rule",  # String: the deciding rule, "hold" when none, "market_veto" when vetoed
+    "priority",  # Int64: the deciding rule's priority, 0 for HOLD
+    "vetoed_rule",  # String?: the rule whose exit the market veto held
+    "marketable",  # Boolean: close at a marketable price (rule 2)
+    "roll_to_close",  # Boolean: the rule's ROLL became a CLOSE (halted or entries blocked)
+)
+"""The first columns of `CycleDecisions.frame`; every rule's ``<rule>.triggered`` flag and
+inputs follow."""
+
+HOLD_RULE: Final = "hold"
+VETO_RULE: Final = "market_veto"
+_EXITS: Final = (Action.CLOSE.value, Action.ROLL.value, Action.REDUCE.value)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleContext:
+    """What a cycle knows besides the book: the time (UTC) and trading date, the operator
+    halt, whether entries may be sent (false while the circuit breaker is open), and the risk
+    layer's outputs for rules 9 and 12 (`TRAILING_SCHEMA`, `LIMIT_TARGET_SCHEMA`)."""
+
+    now: datetime
+    today: date
+    halted: bool = False
+    entries_allowed: bool = True
+    trailing: pl.DataFrame | None = None
+    limit_targets: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError(f"CycleContext.now = {self.now!r}: expected an aware UTC datetime")
+
+
+@dataclass(frozen=True, slots=True)
+class CycleDecisions:
+    """One cycle's verdicts. ``frame`` has one row per managed strategy (`DECISION_COLUMNS`,
+    then every rule's flag and inputs); the methods turn rows into immutable records."""
+
+    at: datetime
+    frame: pl.DataFrame
+    plans: tuple[RulePlan, ...]
+    veto: MarketVeto
+
+    def decisions(self) -> tuple[Decision, ...]:
+        """The deciding verdict of every managed strategy, HOLD included."""
+        return tuple(self._decision(row) for row in self.frame.iter_rows(named=True))
+
+    def actionable(self) -> tuple[Decision, ...]:
+        """The decisions that are not HOLD (what execution acts on)."""
+        rows = self.frame.filter(pl.col("action") != Action.HOLD.value)
+        return tuple(self._decision(row) for row in rows.iter_rows(named=True))
+
+    def vetoes(self) -> tuple[Decision, ...]:
+        rows = self.frame.filter(pl.col("rule") == VETO_RULE)
+        return tuple(self._decision(row) for row in rows.iter_rows(named=True))
+
+    def triggered(self) -> tuple[Decision, ...]:
+        """One record per triggered rule per strategy, in priority order."""
+        records: list[Decision] = []
+        for plan in self.plans:
+            rows = self.frame.filter(pl.col(f"{plan.name}.triggered"))
+            for row in rows.iter_rows(named=True):
+                records.append(self._verdict(plan, row))
+        return tuple(records)
+
+    def verdicts(self, rule: str) -> pl.DataFrame:
+        """One rule's verdict for every strategy: ``strategy_id``, ``triggered``, ``action``
+        and the rule's inputs."""
+        plan = self._plan(rule)
+        return self.frame.select(
+            "strategy_id",
+            pl.col(f"{plan.name}.triggered").alias("triggered"),
+            pl.lit(plan.action.value).alias("action"),
+            *plan.labels,
+            *plan.inputs,
+        )
+
+    def explain(self, strategy_id: str) -> Explanation:
+        """Every rule's inputs, thresholds and verdict for one strategy, and the decision."""
+        rows = self.frame.filter(pl.col("strategy_id") == strategy_id)
+        if rows.height == 0:
+            raise LookupError(
+                f"strategy {strategy_id!r}: not among the {self.frame.height} managed "
+                "strategies of this cycle"
+            )
+        row = rows.row(0, named=True)
+        return explain(row, self.plans, self._decision(row), self.veto)
+
+    def _plan(self, rule: str) -> RulePlan:
+        for plan in self.plans:
+            if plan.name == rule:
+                return plan
+        raise LookupError(f"rule {rule!r}: expected one of {[p.name for p in self.plans]}")
+
+    def _verdict(self, plan: RulePlan, row: dict[str, object]) -> Decision:
+        values = row_values(row, plan)
+        return Decision(
+            str(row["strategy_id"]),
+            plan.name,
+            plan.priority,
+            plan.action,
+            plan.describe(values),
+            metrics_of(values, plan),
+            self.at,
+        )
+
+    def _decision(self, row: dict[str, object]) -> Decision:
+        strategy_id, rule = str(row["strategy_id"]), str(row["rule"])
+        if rule == HOLD_RULE:
+            return Decision(
+                strategy_id, HOLD_RULE, 0, Action.HOLD, "no rule triggered", {}, self.at
+            )
+        if rule == VETO_RULE:
+            return self._veto(row)
+        plan = self._plan(rule)
+        decision = self._verdict(plan, row)
+        if row["roll_to_close"]:
+            reason = f"{decision.reason} (roll became close: entries are blocked)"
+            return Decision(
+                strategy_id, rule, plan.priority, Action.CLOSE, reason, decision.metrics, self.at
+            )
+        return decision
+
+    def _veto(self, row: dict[str, object]) -> Decision:
+        vetoed = self._verdict(self._plan(str(row["vetoed_rule"])), row)
+        spread = row["spread_fraction"]
+        limit = f"{self.veto.max_spread_fraction:.0%}"
+        market = (
+            f"combo width {spread:.0%} of mid > {limit}"
+            if isinstance(spread, float) and row["quote_ok"]
+            else "no valid two-sided quote on every leg"
+        )
+        reason = (
+            f"market veto: {vetoed.rule} would {vetoed.action.value} ({vetoed.reason}) but the "
+            f"market is absurd: {market}"
+        )
+        metrics = dict(vetoed.metrics)
+        metrics["vetoed_priority"] = float(vetoed.priority)
+        metrics["max_spread_fraction"] = self.veto.max_spread_fraction
+        if isinstance(spread, float):
+            metrics["spread_fraction"] = spread
+        return Decision(
+            str(row["strategy_id"]), VETO_RULE, 0, Action.HOLD, reason, metrics, self.at
+        )
+
+
+class DecisionEngine:
+    """The rule book of `DecisionsConfig`, evaluated for the whole book at once."""
+
+    def __init__(self, config: DecisionsConfig) -> None:
+        self._config = config
+
+    def plans(self, today: date) -> tuple[RulePlan, ...]:
+        return tuple(rule(self._config, today) for rule in RULES)
+
+    def summarize(self, book: pl.DataFrame, today: date) -> pl.DataFrame:
+        """One row per strategy (managed or not): `v6.book.STRATEGY_COLUMNS` plus every
+        rule's aggregations. The risk layer reads the same frame."""
+        plans = self.plans(today)
+        legs = leg_view(validate_book(book), today).with_columns(
+            *(expr for plan in plans for expr in plan.leg_columns)
+        )
+        return summarize(legs, [expr for plan in plans for expr in plan.aggregations])
+
+    def evaluate(self, book: pl.DataFrame, context: CycleContext) -> CycleDecisions:
+        return self.decide(self.summarize(book, context.today), context)
+
+    def decide(self, strategies: pl.DataFrame, context: CycleContext) -> CycleDecisions:
+        """Resolve the rules for the managed strategies of a `summarize` frame made for
+        ``context.today``."""
+        plans = self.plans(context.today)
+        frame = self._with_context(strategies.filter(pl.col("managed")), context)
+        frame = frame.with_columns(*(expr for plan in plans for expr in plan.columns))
+        frame = frame.with_columns(
+            *(
+                (pl.lit(plan.enabled) & plan.triggered)
+                .fill_null(False)
+                .alias(f"{plan.name}.triggered")
+                for plan in plans
+            ),
+            _absurd_market(self._config.market_veto).alias("market_absurd"),
+        )
+        resolved = _resolve(frame, plans, context, self._config)
+        ordered = frame.with_columns(*resolved).select(
+            *DECISION_COLUMNS, pl.exclude(DECISION_COLUMNS)
+        )
+        return CycleDecisions(context.now, ordered, plans, self._config.market_veto)
+
+    @staticmethod
+    def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
+        frame = frame.with_columns(halted=pl.lit(context.halted))
+        for extra, schema in (
+            (context.trailing, TRAILING_SCHEMA),
+            (context.limit_targets, LIMIT_TARGET_SCHEMA),
+        ):
+            side = schema.to_frame() if extra is None else extra.select(schema.names())
+            side = side.cast(schema).unique("strategy_id", keep="first", maintain_order=True)
+            frame = frame.join(side, on="strategy_id", how="left", maintain_order="left")
+        return frame
+
+
+def _absurd_market(veto: MarketVeto) -> pl.Expr:
+    fair = pl.col("quote_ok") & (pl.col("spread_fraction") <= veto.max_spread_fraction)
+    return ~fair.fill_null(False)
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
+    """Index of the deciding rule per row, -1 when none triggered. With ``halt_filters``,
+    a triggered halt yields to the first triggered rule after it."""
+    winner: IntArray = np.where(flags.any(axis=1), flags.argmax(axis=1), -1)
+    if halt_filters and flags.shape[1] > 1:
+        rest = flags[:, 1:]
+        yields = flags[:, 0] & rest.any(axis=1)
+        winner = np.where(yields, 1 + rest.argmax(axis=1), winner)
+    return winner
+
+
+def _resolve(
+    frame: pl.DataFrame, plans: tuple[RulePlan, ...], context: CycleContext, config: DecisionsConfig
+) -> list[pl.Series]:
+    flags = frame.select(f"{plan.name}.triggered" for plan in plans).to_numpy().astype(bool)
+    halt_filters = context.halted and not config.halt.close_positions
+    winner = _winners(flags.reshape(frame.height, len(plans)), halt_filters)
+    decided = winner >= 0
+    names = np.array([plan.name for plan in plans] + [HOLD_RULE], dtype=object)
+    actions = np.array([plan.action.value for plan in plans] + [Action.HOLD.value], dtype=object)
+    rule, action = names[winner], actions[winner]
+    priority = np.where(decided, winner + 1, 0)
+
+    roll_to_close = (action == Action.ROLL.value) & (context.halted or not context.entries_allowed)
+    action = np.where(roll_to_close, Action.CLOSE.value, action)
+    vetoed = (
+        config.market_veto.enabled
+        & (priority > LAST_UNVETOED_PRIORITY)
+        & np.isin(action, _EXITS)
+        & frame["market_absurd"].to_numpy()
+    )
+    return [
+        pl.Series("action", np.where(vetoed, Action.HOLD.value, action), dtype=pl.String()),
+        pl.Series("rule", np.where(vetoed, VETO_RULE, rule), dtype=pl.String()),
+        pl.Series("priority", np.where(vetoed, 0, priority), dtype=pl.Int64()),
+        pl.Series(
+            "vetoed_rule", np.where(vetoed, rule, np.full_like(rule, None)), dtype=pl.String()
+        ),
+        pl.Series("marketable", decided & (rule == "catastrophic_move"), dtype=pl.Boolean()),
+        pl.Series("roll_to_close", roll_to_close & ~vetoed, dtype=pl.Boolean()),
+    ]

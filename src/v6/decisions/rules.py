@@ -1,0 +1,490 @@
+"""The twelve exit and adjustment rules, highest priority first, as vectorized plans.
+
+A rule is a pure function of the rule-book configuration and the trading date that returns a
+`RulePlan`: polars expressions that the engine evaluates for every strategy of the book in one
+pass (leg columns and their per-strategy aggregations, then strategy-level columns and the
+``triggered`` flag). Nothing here reads a clock or holds state.
+
+What a plan may read:
+
+* the leg view of `v6.book.leg_view` (in ``leg_columns`` and ``aggregations``);
+* the strategy frame of `v6.book.summarize` (``STRATEGY_COLUMNS``) and its own aggregations;
+* the cycle's context columns, added by the engine: ``halted`` (Boolean), the trailing-stop
+  columns of `TRAILING_SCHEMA` and the portfolio-limit columns of `LIMIT_TARGET_SCHEMA`.
+
+Column names a rule makes are prefixed with the rule's name (``stop_loss.loss_multiple``); a
+decision's metrics use the name without the prefix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+import polars as pl
+
+from v6.config.decisions import DecisionsConfig
+from v6.domain import Action
+
+TRAILING_SCHEMA: Final = pl.Schema(
+    {
+        "strategy_id": pl.String(),
+        "trailing_hit": pl.Boolean(),
+        "trailing_peak": pl.Float64(),
+        "trailing_level": pl.Float64(),
+    }
+)
+"""Context for rule 9, from the trailing-stop manager: its hit flag, the peak profit and the
+profit level that trails it (currency)."""
+
+LIMIT_TARGET_SCHEMA: Final = pl.Schema(
+    {
+        "strategy_id": pl.String(),
+        "limit_name": pl.String(),
+        "limit_value": pl.Float64(),
+        "limit_reached": pl.Float64(),
+        "limit_contribution": pl.Float64(),
+    }
+)
+"""Context for rule 12, from the limit monitor: the strategies to reduce, one per breached
+limit, with the limit, the book's value of it and the strategy's contribution."""
+
+Values = Mapping[str, object]
+"""A strategy's inputs for one rule, by column name, as `describe` receives them."""
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """One rule, ready to be evaluated over the whole book.
+
+    ``triggered`` is a boolean expression over the strategy frame (null counts as not
+    triggered); ``inputs`` name the numeric columns recorded with a decision and shown by the
+    explanation, ``labels`` the text columns its reason also uses; ``describe`` writes the
+    reason from those values.
+    """
+
+    name: str
+    priority: int
+    enabled: bool
+    action: Action
+    triggered: pl.Expr
+    inputs: tuple[str, ...]
+    describe: Callable[[Values], str]
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    leg_columns: tuple[pl.Expr, ...] = ()
+    aggregations: tuple[pl.Expr, ...] = ()
+    columns: tuple[pl.Expr, ...] = ()
+
+
+Rule = Callable[[DecisionsConfig, date], RulePlan]
+
+
+def _num(values: Values, name: str) -> float:
+    value = values.get(name)
+    return float(value) if isinstance(value, int | float) else float("nan")
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def _close_or_roll(roll: bool) -> Action:
+    return Action.ROLL if roll else Action.CLOSE
+
+
+def halt(config: DecisionsConfig, today: date) -> RulePlan:
+    """1. While trading is halted only closing orders and cancels pass; with
+    ``close_positions`` every strategy is closed."""
+    rule = config.halt
+    close = rule.close_positions
+
+    def describe(values: Values) -> str:
+        if close:
+            return "trading halted with close_positions: close"
+        return "trading halted: only closing orders and cancels pass"
+
+    return RulePlan(
+        name="halt",
+        priority=1,
+        enabled=rule.enabled,
+        action=Action.CLOSE if close else Action.ALERT,
+        triggered=pl.col("halted"),
+        inputs=("halted",),
+        describe=describe,
+        thresholds={"close_positions": float(close)},
+    )
+
+
+def catastrophic_move(config: DecisionsConfig, today: date) -> RulePlan:
+    """2. The underlying beyond a short strike by more than a fraction of the strike, or a
+    loss at or beyond a fraction of the maximum loss: close now, at a marketable price."""
+    rule = config.catastrophic_move
+    spot, strike = pl.col("underlying_price"), pl.col("strike")
+    beyond = pl.when(pl.col("is_call")).then(spot - strike).otherwise(strike - spot) / strike
+    breach, loss = "catastrophic_move.strike_breach", "catastrophic_move.loss_fraction"
+
+    def describe(values: Values) -> str:
+        if _num(values, breach) > rule.strike_breach_fraction:
+            return (
+                f"underlying {_pct(_num(values, breach))} beyond a short strike "
+                f"(> {_pct(rule.strike_breach_fraction)}): close at a marketable price"
+            )
+        return (
+            f"loss is {_pct(_num(values, loss))} of max loss "
+            f"(>= {_pct(rule.max_loss_fraction)}): close at a marketable price"
+        )
+
+    return RulePlan(
+        name="catastrophic_move",
+        priority=2,
+        enabled=rule.enabled,
+        action=Action.CLOSE,
+        triggered=(pl.col(breach) > rule.strike_breach_fraction)
+        | (pl.col(loss) >= rule.max_loss_fraction),
+        inputs=(breach, loss, "pnl", "max_loss", "underlying_price"),
+        describe=describe,
+        thresholds={
+            "strike_breach_fraction": rule.strike_breach_fraction,
+            "max_loss_fraction": rule.max_loss_fraction,
+        },
+        leg_columns=(pl.when(pl.col("is_short")).then(beyond).alias(breach),),
+        aggregations=(pl.col(breach).max(),),
+        columns=(
+            pl.when(pl.col("max_loss") > 0).then(-pl.col("pnl") / pl.col("max_loss")).alias(loss),
+        ),
+    )
+
+
+def expiration_pin(config: DecisionsConfig, today: date) -> RulePlan:
+    """3. A short leg with DTE <= max_dte within a fraction of the price of its strike."""
+    rule = config.expiration_pin
+    distance, short_dte = "expiration_pin.distance", "expiration_pin.short_dte"
+    near_expiry = pl.col("is_short") & (pl.col("dte") <= rule.max_dte)
+    gap = (pl.col("underlying_price") - pl.col("strike")).abs() / pl.col("underlying_price")
+
+    def describe(values: Values) -> str:
+        return (
+            f"short leg {_num(values, short_dte):.0f} day(s) from expiry with the underlying "
+            f"{_pct(_num(values, distance))} from its strike "
+            f"(<= {_pct(rule.pin_distance_fraction)}): pin risk, close"
+        )
+
+    return RulePlan(
+        name="expiration_pin",
+        priority=3,
+        enabled=rule.enabled,
+        action=Action.CLOSE,
+        triggered=pl.col(distance) <= rule.pin_distance_fraction,
+        inputs=(distance, short_dte, "underlying_price"),
+        describe=describe,
+        thresholds={
+            "pin_distance_fraction": rule.pin_distance_fraction,
+            "max_dte": float(rule.max_dte),
+        },
+        leg_columns=(
+            pl.when(near_expiry).then(gap).alias(distance),
+            pl.when(pl.col("is_short")).then(pl.col("dte")).alias(short_dte),
+        ),
+        aggregations=(pl.col(distance).min(), pl.col(short_dte).min()),
+    )
+
+
+def early_assignment(config: DecisionsConfig, today: date) -> RulePlan:
+    """4. A short in-the-money leg whose extrinsic value is below the floor, or (a call)
+    below the next dividend before its ex-date: close or roll."""
+    rule = config.early_assignment
+    extrinsic, dividend = "early_assignment.extrinsic", "early_assignment.dividend"
+    days_to_ex, flag = "early_assignment.days_to_ex_div", "early_assignment.at_risk"
+    itm_short = pl.col("is_short") & (pl.col("intrinsic") > 0)
+    itm_short_call = itm_short & pl.col("is_call")
+    days = (pl.col("ex_div_date") - pl.lit(today)).dt.total_days()
+    dividend_risk = (
+        itm_short_call
+        & (pl.col("ex_div_date") <= pl.col("expiry"))
+        & (days > 0)
+        & (days <= rule.ex_dividend_days)
+        & (pl.col("ex_div_amount") > pl.col("extrinsic"))
+    )
+    floor_risk = itm_short & (pl.col("extrinsic") < rule.min_extrinsic)
+
+    def describe(values: Values) -> str:
+        left = _num(values, extrinsic)
+        if left < rule.min_extrinsic:
+            why = f"extrinsic {left:.2f} < floor {rule.min_extrinsic:.2f}"
+        else:
+            why = (
+                f"extrinsic {left:.2f} < dividend {_num(values, dividend):.2f} going ex in "
+                f"{_num(values, days_to_ex):.0f} day(s)"
+            )
+        return f"short ITM leg at early-assignment risk: {why}: {_close_or_roll(rule.roll)}"
+
+    return RulePlan(
+        name="early_assignment",
+        priority=4,
+        enabled=rule.enabled,
+        action=_close_or_roll(rule.roll),
+        triggered=pl.col(flag),
+        inputs=(extrinsic, dividend, days_to_ex),
+        describe=describe,
+        thresholds={
+            "min_extrinsic": rule.min_extrinsic,
+            "ex_dividend_days": float(rule.ex_dividend_days),
+        },
+        leg_columns=(
+            pl.when(itm_short).then(pl.col("extrinsic")).alias(extrinsic),
+            pl.when(itm_short_call).then(pl.col("ex_div_amount")).alias(dividend),
+            pl.when(itm_short_call).then(days).alias(days_to_ex),
+            (dividend_risk | floor_risk).fill_null(False).alias(flag),
+        ),
+        aggregations=(
+            pl.col(extrinsic).min(),
+            pl.col(dividend).max(),
+            pl.col(days_to_ex).min(),
+            pl.col(flag).any(),
+        ),
+    )
+
+
+def stop_loss(config: DecisionsConfig, today: date) -> RulePlan:
+    """5. A credit strategy's loss at or beyond a multiple of the credit received (debit
+    strategies have no credit: their loss is bounded by the debit paid)."""
+    rule = config.stop_loss
+    multiple = "stop_loss.loss_multiple"
+
+    def describe(values: Values) -> str:
+        return (
+            f"loss {-_num(values, 'pnl'):.2f} is {_num(values, multiple):.2f}x the credit "
+            f"{_num(values, 'entry_credit'):.2f} (>= {rule.credit_multiple:g}x): close"
+        )
+
+    return RulePlan(
+        name="stop_loss",
+        priority=5,
+        enabled=rule.enabled,
+        action=Action.CLOSE,
+        triggered=pl.col(multiple) >= rule.credit_multiple,
+        inputs=(multiple, "pnl", "entry_credit"),
+        describe=describe,
+        thresholds={"credit_multiple": rule.credit_multiple},
+        columns=(
+            pl.when(pl.col("entry_credit") > 0)
+            .then(-pl.col("pnl") / pl.col("entry_credit"))
+            .alias(multiple),
+        ),
+    )
+
+
+def delta_breach(config: DecisionsConfig, today: date) -> RulePlan:
+    """6. |delta| of a short leg at or above the threshold: close, or roll the tested side."""
+    rule = config.delta_breach
+    calls, puts = "delta_breach.short_call_delta", "delta_breach.short_put_delta"
+    size = pl.col("delta").abs()
+
+    def describe(values: Values) -> str:
+        call, put = _num(values, calls), _num(values, puts)
+        side, delta = ("put", put) if math.isnan(call) or put >= call else ("call", call)
+        return (
+            f"short {side} |delta| {delta:.2f} >= {rule.max_short_delta:.2f}: {side} side "
+            f"tested, {_close_or_roll(rule.roll)}"
+        )
+
+    return RulePlan(
+        name="delta_breach",
+        priority=6,
+        enabled=rule.enabled,
+        action=_close_or_roll(rule.roll),
+        triggered=pl.max_horizontal(calls, puts) >= rule.max_short_delta,
+        inputs=(calls, puts),
+        describe=describe,
+        thresholds={"max_short_delta": rule.max_short_delta},
+        leg_columns=(
+            pl.when(pl.col("is_short") & pl.col("is_call")).then(size).alias(calls),
+            pl.when(pl.col("is_short") & ~pl.col("is_call")).then(size).alias(puts),
+        ),
+        aggregations=(pl.col(calls).max(), pl.col(puts).max()),
+    )
+
+
+def gamma_risk(config: DecisionsConfig, today: date) -> RulePlan:
+    """7. DTE <= max_dte and |position gamma| above the threshold: close."""
+    rule = config.gamma_risk
+
+    def describe(values: Values) -> str:
+        return (
+            f"{_num(values, 'dte'):.0f} DTE (<= {rule.max_dte}) with |gamma| "
+            f"{abs(_num(values, 'gamma')):.1f} > {rule.max_abs_gamma:g}: close"
+        )
+
+    return RulePlan(
+        name="gamma_risk",
+        priority=7,
+        enabled=rule.enabled,
+        action=Action.CLOSE,
+        triggered=(pl.col("dte") <= rule.max_dte) & (pl.col("gamma").abs() > rule.max_abs_gamma),
+        inputs=("dte", "gamma"),
+        describe=describe,
+        thresholds={"max_dte": float(rule.max_dte), "max_abs_gamma": rule.max_abs_gamma},
+    )
+
+
+def _next_events(config: DecisionsConfig, today: date) -> tuple[date | None, dict[str, date]]:
+    """The next market-wide event on or after ``today``, and per symbol the next event that
+    concerns it (its own or market-wide), for every symbol with events of its own."""
+    rule = config.event
+    upcoming = [day for day in rule.market_wide if day >= today]
+    market = min(upcoming, default=None)
+    per_symbol: dict[str, date] = {}
+    for symbol in rule.per_symbol:
+        dates = [day for day in rule.dates_for(symbol) if day >= today]
+        if dates:
+            per_symbol[symbol] = min(dates)
+    return market, per_symbol
+
+
+def event(config: DecisionsConfig, today: date) -> RulePlan:
+    """8. A calendar event (config) on or before the last expiry and within ``days_before``
+    days: close before it."""
+    rule = config.event
+    market, per_symbol = _next_events(config, today)
+    next_event = pl.col("underlying").replace_strict(
+        per_symbol, default=pl.lit(market, dtype=pl.Date()), return_dtype=pl.Date()
+    )
+    days_to_event, days_to_expiry = "event.days_to_event", "event.days_to_expiry"
+
+    def describe(values: Values) -> str:
+        return (
+            f"event in {_num(values, days_to_event):.0f} day(s) (<= {rule.days_before}), "
+            f"before expiry in {_num(values, days_to_expiry):.0f} day(s): close before it"
+        )
+
+    return RulePlan(
+        name="event",
+        priority=8,
+        enabled=rule.enabled,
+        action=Action.CLOSE,
+        triggered=(pl.col(days_to_event) <= pl.col(days_to_expiry))
+        & (pl.col(days_to_event) <= rule.days_before),
+        inputs=(days_to_event, days_to_expiry),
+        describe=describe,
+        thresholds={"days_before": float(rule.days_before)},
+        columns=(
+            (next_event - pl.lit(today)).dt.total_days().alias(days_to_event),
+            (pl.col("last_expiry") - pl.lit(today)).dt.total_days().alias(days_to_expiry),
+        ),
+    )
+
+
+def trailing_stop(config: DecisionsConfig, today: date) -> RulePlan:
+    """9. The trailing-stop manager (v6.risk.trailing_stop) reports a confirmed hit: close."""
+
+    def describe(values: Values) -> str:
+        return (
+            f"trailing stop hit: profit {_num(values, 'pnl'):.2f} fell to the stop "
+            f"{_num(values, 'trailing_level'):.2f} below the peak "
+            f"{_num(values, 'trailing_peak'):.2f}: close"
+        )
+
+    return RulePlan(
+        name="trailing_stop",
+        priority=9,
+        enabled=config.trailing_stop.enabled,
+        action=Action.CLOSE,
+        triggered=pl.col("trailing_hit"),
+        inputs=("pnl", "trailing_peak", "trailing_level"),
+        describe=describe,
+    )
+
+
+def take_profit(config: DecisionsConfig, today: date) -> RulePlan:
+    """10. Profit at or above a fraction of the maximum profit: close."""
+    rule = config.take_profit
+    captured = "take_profit.captured"
+
+    def describe(values: Values) -> str:
+        return (
+            f"{_pct(_num(values, captured))} of max profit captured "
+            f"(>= {_pct(rule.profit_fraction)}): close"
+        )
+
+    return RulePlan(
+        name="take_profit",
+        priority=10,
+        enabled=rule.enabled,
+        action=Action.CLOSE,
+        triggered=pl.col(captured) >= rule.profit_fraction,
+        inputs=(captured, "pnl", "max_profit"),
+        describe=describe,
+        thresholds={"profit_fraction": rule.profit_fraction},
+        columns=(
+            pl.when(pl.col("max_profit") > 0)
+            .then(pl.col("pnl") / pl.col("max_profit"))
+            .alias(captured),
+        ),
+    )
+
+
+def time_exit(config: DecisionsConfig, today: date) -> RulePlan:
+    """11. DTE <= max_dte: close, or roll when configured (execution checks the roll's credit
+    against the template and closes instead when it falls short)."""
+    rule = config.time_exit
+
+    def describe(values: Values) -> str:
+        return f"{_num(values, 'dte'):.0f} DTE (<= {rule.max_dte}): {_close_or_roll(rule.roll)}"
+
+    return RulePlan(
+        name="time_exit",
+        priority=11,
+        enabled=rule.enabled,
+        action=_close_or_roll(rule.roll),
+        triggered=pl.col("dte") <= rule.max_dte,
+        inputs=("dte",),
+        describe=describe,
+        thresholds={"max_dte": float(rule.max_dte)},
+    )
+
+
+def portfolio_limit(config: DecisionsConfig, today: date) -> RulePlan:
+    """12. The book is over a portfolio limit and this strategy contributes most to it:
+    reduce it (the limit monitor of v6.risk.limits picks the strategy)."""
+
+    def describe(values: Values) -> str:
+        return (
+            f"book over the {values.get('limit_name')} limit "
+            f"({_num(values, 'limit_reached'):.2f} vs {_num(values, 'limit_value'):.2f}); this "
+            f"strategy contributes most ({_num(values, 'limit_contribution'):.2f}): reduce"
+        )
+
+    return RulePlan(
+        name="portfolio_limit",
+        priority=12,
+        enabled=config.portfolio_limit.enabled,
+        action=Action.REDUCE,
+        triggered=pl.col("limit_reached").is_not_null(),
+        inputs=("limit_reached", "limit_value", "limit_contribution"),
+        labels=("limit_name",),
+        describe=describe,
+    )
+
+
+RULES: Final[tuple[Rule, ...]] = (
+    halt,
+    catastrophic_move,
+    expiration_pin,
+    early_assignment,
+    stop_loss,
+    delta_breach,
+    gamma_risk,
+    event,
+    trailing_stop,
+    take_profit,
+    time_exit,
+    portfolio_limit,
+)
+"""The rule book in priority order: ``RULES[i]`` has priority ``i + 1``."""
+
+LAST_UNVETOED_PRIORITY: Final = 5
+"""Rules 1-5 act even in an absurd market; the market veto holds exits of rules 6-12."""
