@@ -1,0 +1,324 @@
+"""The batched, idempotent writer: the only way V6 writes its tables.
+
+Rows are buffered per table and committed by ``flush()`` - on demand, when a table holds
+``flush_rows`` rows (checked by ``add``), or when the oldest row has waited
+``flush_interval_seconds`` (checked by ``flush_if_due``, which the engine calls every cycle).
+
+**Acknowledged** means ``flush()`` returned without raising: every row added before that call
+is then committed to its Delta table and stays there through crashes. A row that was only
+``add``-ed is not acknowledged; after a crash the caller produces it again (replays).
+
+Why a replay never duplicates:
+
+* Append tables (events) drop rows whose key is already in the table. The look-up reads the
+  key columns of rows at or after the batch's earliest event time (file statistics prune the
+  rest), so a replay after a restart adds nothing and a normal flush reads almost nothing.
+* Merge tables (entities) merge on the key and rewrite a matched row only if a tracked column
+  differs; an unchanged replay makes no commit and no table version.
+
+Every commit carries an application transaction ``(app_id, sequence)``. delta-rs records the
+latest sequence per app id but does not enforce its order, so the writer checks it: before each
+commit the table's sequence for ``app_id`` must equal the last one this writer committed
+(otherwise another process writes under the same app id: ``WriterConflictError``). When a commit
+fails (a concurrent commit delta-rs could not resolve, or object storage failed mid-request),
+the writer reloads the table and looks for its sequence: present means the commit landed;
+absent means it retries the batch, which is safe because the batch is idempotent.
+
+Tables are committed children-first (see ``v6.store.catalog``) and a failure stops the flush:
+the failed table's rows and every later table's rows stay buffered for the next flush.
+
+Every ``compact_every_commits`` commits to a table, or ``compact_interval_seconds`` after its
+last compaction, the writer compacts the partitions it wrote and checkpoints the log.
+
+Not thread-safe: use one writer from one thread (the engine's loop).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError
+
+from v6.config.storage import StorageConfig
+from v6.store.catalog import ALL_TABLES
+from v6.store.errors import StoreRetryableError, WriterConflictError
+from v6.store.maintenance import compact_partitions
+from v6.store.rows import rows_to_table
+from v6.store.schemas import TableSpec, WriteMode
+from v6.store.tables import StoreLocation, ensure_table
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = (CommitFailedError, OSError)
+"""Failures after which the writer re-checks its sequence and retries the batch."""
+
+_ROW_INDEX = "__v6_row"
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    """How often the writer commits and compacts (see the module docstring)."""
+
+    flush_rows: int = 1000
+    flush_interval_seconds: float = 5.0
+    compact_every_commits: int = 100
+    compact_interval_seconds: float = 300.0
+    max_attempts: int = 5
+    retry_backoff_seconds: float = 0.05
+
+    def __post_init__(self) -> None:
+        for name in ("flush_rows", "compact_every_commits", "max_attempts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"WriterSettings.{name} = {getattr(self, name)}: expected >= 1")
+        for name in ("flush_interval_seconds", "compact_interval_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"WriterSettings.{name} = {getattr(self, name)}: expected > 0")
+
+    @classmethod
+    def from_config(cls, config: StorageConfig) -> WriterSettings:
+        return cls(
+            flush_rows=config.writer_flush_rows,
+            flush_interval_seconds=config.writer_flush_interval_seconds,
+            compact_every_commits=config.compact_every_commits,
+        )
+
+
+@dataclass(frozen=True)
+class TableFlush:
+    """What one flush did to one table: rows committed (0 when the batch was a replay),
+    the table version after it, and the app-transaction sequence of the commit (None when
+    nothing was committed)."""
+
+    table: str
+    rows: int
+    version: int
+    sequence: int | None
+
+
+@dataclass
+class _TableState:
+    handle: DeltaTable
+    sequence: int
+    commits_since_compaction: int = 0
+    last_compaction: float = 0.0
+    touched_partitions: set[tuple[str, ...]] = field(default_factory=set)
+
+
+class StoreWriter:
+    """Buffers rows per table and commits them idempotently; see the module docstring."""
+
+    def __init__(
+        self,
+        location: StoreLocation,
+        app_id: str,
+        settings: WriterSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not app_id or not app_id.strip():
+            raise ValueError(f"StoreWriter.app_id = {app_id!r}: expected a non-blank name")
+        self._location = location
+        self._app_id = app_id
+        self._settings = settings or WriterSettings()
+        self._clock = clock
+        self._buffers: dict[str, list[pa.Table]] = {}
+        self._buffered_rows: dict[str, int] = {}
+        self._oldest: float | None = None
+        self._tables: dict[str, _TableState] = {}
+
+    @property
+    def app_id(self) -> str:
+        return self._app_id
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows added and not yet acknowledged by a flush."""
+        return sum(self._buffered_rows.values())
+
+    def add(self, spec: TableSpec, rows: Iterable[Mapping[str, object]] | pa.Table) -> None:
+        """Buffer ``rows`` for ``spec``'s table (validated now: bad rows raise ValueError);
+        flush everything if that table now holds ``flush_rows`` rows."""
+        batch = rows_to_table(spec, rows)
+        if batch.num_rows == 0:
+            return
+        self._buffers.setdefault(spec.name, []).append(batch)
+        self._buffered_rows[spec.name] = self._buffered_rows.get(spec.name, 0) + batch.num_rows
+        if self._oldest is None:
+            self._oldest = self._clock()
+        if self._buffered_rows[spec.name] >= self._settings.flush_rows:
+            self.flush()
+
+    def flush_if_due(self) -> list[TableFlush]:
+        """Flush when the oldest buffered row has waited ``flush_interval_seconds``."""
+        if self._oldest is None:
+            return []
+        if self._clock() - self._oldest < self._settings.flush_interval_seconds:
+            return []
+        return self.flush()
+
+    def flush(self) -> list[TableFlush]:
+        """Commit every buffered row, children-first; when it returns, the rows are
+        acknowledged. Raises ``StoreError`` with the unflushed rows still buffered."""
+        results = []
+        for spec in ALL_TABLES:
+            if spec.name not in self._buffers:
+                continue
+            batch = _one_per_key(spec, pa.concat_tables(self._buffers[spec.name]))
+            results.append(self._commit_with_retries(spec, batch))
+            del self._buffers[spec.name]
+            del self._buffered_rows[spec.name]
+        self._oldest = None
+        return results
+
+    def committed_sequence(self, spec: TableSpec) -> int:
+        """The last app-transaction sequence this writer's app id committed to the table."""
+        return self._state(spec).sequence
+
+    def _state(self, spec: TableSpec) -> _TableState:
+        state = self._tables.get(spec.name)
+        if state is None:
+            handle = ensure_table(self._location, spec)
+            sequence = handle.transaction_version(self._app_id) or 0
+            state = _TableState(handle, sequence, last_compaction=self._clock())
+            self._tables[spec.name] = state
+        return state
+
+    def _commit_with_retries(self, spec: TableSpec, batch: pa.Table) -> TableFlush:
+        attempts = self._settings.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._commit(spec, batch)
+            except RETRYABLE as error:
+                landed = self._landed(spec)
+                if landed is not None:
+                    return landed
+                log.warning(
+                    "commit to %s failed (attempt %d of %d): %s",
+                    spec.name,
+                    attempt,
+                    attempts,
+                    error,
+                )
+                if attempt == attempts:
+                    raise StoreRetryableError(
+                        f"table {spec.name!r}: {attempts} commit attempts failed, last: {error}; "
+                        f"its {batch.num_rows} rows stay buffered"
+                    ) from error
+                time.sleep(self._settings.retry_backoff_seconds * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _commit(self, spec: TableSpec, batch: pa.Table) -> TableFlush:
+        state = self._state(spec)
+        state.handle.update_incremental()
+        self._check_sequence(spec, state)
+        before = state.handle.version()
+        sequence = state.sequence + 1
+        properties = CommitProperties(app_transactions=[Transaction(self._app_id, sequence)])
+        if spec.mode is WriteMode.APPEND:
+            rows = _new_rows(spec, state.handle, batch)
+            if rows.num_rows:
+                write_deltalake(state.handle, rows, mode="append", commit_properties=properties)
+        else:
+            rows = batch
+            _merge(spec, state.handle, batch, properties)
+        after = state.handle.version()
+        if after == before:
+            return TableFlush(spec.name, 0, after, None)
+        state.sequence = sequence
+        self._after_commit(spec, state, rows)
+        return TableFlush(spec.name, rows.num_rows, after, sequence)
+
+    def _check_sequence(self, spec: TableSpec, state: _TableState) -> None:
+        in_table = state.handle.transaction_version(self._app_id) or 0
+        if in_table != state.sequence:
+            raise WriterConflictError(
+                f"table {spec.name!r}: app id {self._app_id!r} is at sequence {in_table} in "
+                f"the table but this writer last committed {state.sequence}: another process "
+                "writes under the same app id; give each writer its own"
+            )
+
+    def _landed(self, spec: TableSpec) -> TableFlush | None:
+        """After a failed commit: reload the table; if it holds our next sequence, the commit
+        landed (the failure came after it), so report it instead of writing it again."""
+        state = self._tables.get(spec.name)
+        if state is None:
+            return None
+        handle = ensure_table(self._location, spec)
+        state.handle = handle
+        expected = state.sequence + 1
+        if (handle.transaction_version(self._app_id) or 0) != expected:
+            return None
+        state.sequence = expected
+        state.commits_since_compaction += 1
+        return TableFlush(spec.name, 0, handle.version(), expected)
+
+    def _after_commit(self, spec: TableSpec, state: _TableState, rows: pa.Table) -> None:
+        state.commits_since_compaction += 1
+        state.touched_partitions.update(_partition_values(spec, rows))
+        now = self._clock()
+        due = state.commits_since_compaction >= self._settings.compact_every_commits or (
+            now - state.last_compaction >= self._settings.compact_interval_seconds
+        )
+        if not due:
+            return
+        try:
+            compact_partitions(state.handle, spec, sorted(state.touched_partitions))
+        except RETRYABLE as error:
+            log.warning("compaction of %s skipped, will retry later: %s", spec.name, error)
+            return
+        state.commits_since_compaction = 0
+        state.last_compaction = now
+        state.touched_partitions.clear()
+
+
+def _quoted(alias: str, column: str) -> str:
+    return f'{alias}."{column}"'
+
+
+def _merge(spec: TableSpec, table: DeltaTable, batch: pa.Table, props: CommitProperties) -> None:
+    on_key = " AND ".join(f"{_quoted('t', k)} = {_quoted('s', k)}" for k in spec.key)
+    merger = table.merge(batch, on_key, source_alias="s", target_alias="t", commit_properties=props)
+    if spec.tracked_columns:
+        changed = " OR ".join(
+            f"({_quoted('t', c)} IS DISTINCT FROM {_quoted('s', c)})" for c in spec.tracked_columns
+        )
+        merger = merger.when_matched_update_all(predicate=changed)
+    merger.when_not_matched_insert_all().execute()
+
+
+def _new_rows(spec: TableSpec, table: DeltaTable, batch: pa.Table) -> pa.Table:
+    """``batch`` without the rows whose key the table already holds."""
+    assert spec.time_column is not None
+    earliest = pc.min(batch.column(spec.time_column)).as_py()
+    filters: list[tuple[str, str, object]] = [(spec.time_column, ">=", earliest)]
+    for name in spec.partition_by:
+        filters.append((name, "in", pc.unique(batch.column(name)).to_pylist()))
+    existing = table.to_pyarrow_table(columns=list(spec.key), filters=filters)
+    if existing.num_rows == 0:
+        return batch
+    return batch.join(existing, keys=list(spec.key), join_type="left anti")
+
+
+def _one_per_key(spec: TableSpec, batch: pa.Table) -> pa.Table:
+    """One row per key: the last for entities (their latest state), the first for events
+    (a repeat is a replay)."""
+    indexed = batch.append_column(_ROW_INDEX, pa.array(range(batch.num_rows), pa.int64()))
+    pick = "max" if spec.mode is WriteMode.MERGE else "min"
+    chosen = indexed.group_by(list(spec.key), use_threads=False).aggregate([(_ROW_INDEX, pick)])
+    if chosen.num_rows == batch.num_rows:
+        return batch
+    rows = chosen.column(f"{_ROW_INDEX}_{pick}").combine_chunks()
+    return batch.take(pc.take(rows, pc.sort_indices(rows)))
+
+
+def _partition_values(spec: TableSpec, rows: pa.Table) -> set[tuple[str, ...]]:
+    if not spec.partition_by:
+        return {()}
+    columns = [pc.cast(rows.column(name), pa.string()) for name in spec.partition_by]
+    return set(zip(*(column.to_pylist() for column in columns), strict=True))
