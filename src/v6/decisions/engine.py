@@ -54,6 +54,16 @@ DECISION_COLUMNS: Final = (
 """The first columns of `CycleDecisions.frame`; every rule's ``<rule>.triggered`` flag and
 inputs follow."""
 
+_RECORD_COLUMNS: Final = (
+    "_row",
+    "strategy_id",
+    "rule",
+    "vetoed_rule",
+    "roll_to_close",
+    "spread_fraction",
+    "quote_ok",
+)
+
 HOLD_RULE: Final = "hold"
 VETO_RULE: Final = "market_veto"
 _EXITS: Final = (Action.CLOSE.value, Action.ROLL.value, Action.REDUCE.value)
@@ -88,25 +98,23 @@ class CycleDecisions:
     veto: MarketVeto
 
     def decisions(self) -> tuple[Decision, ...]:
-        """The deciding verdict of every managed strategy, HOLD included."""
-        return tuple(self._decision(row) for row in self.frame.iter_rows(named=True))
+        """The deciding verdict of every managed strategy, HOLD included, in frame order."""
+        return self._decisions(self.frame)
 
     def actionable(self) -> tuple[Decision, ...]:
         """The decisions that are not HOLD (what execution acts on)."""
-        rows = self.frame.filter(pl.col("action") != Action.HOLD.value)
-        return tuple(self._decision(row) for row in rows.iter_rows(named=True))
+        return self._decisions(self.frame.filter(pl.col("action") != Action.HOLD.value))
 
     def vetoes(self) -> tuple[Decision, ...]:
-        rows = self.frame.filter(pl.col("rule") == VETO_RULE)
-        return tuple(self._decision(row) for row in rows.iter_rows(named=True))
+        return self._decisions(self.frame.filter(pl.col("rule") == VETO_RULE))
 
     def triggered(self) -> tuple[Decision, ...]:
         """One record per triggered rule per strategy, in priority order."""
         records: list[Decision] = []
         for plan in self.plans:
             rows = self.frame.filter(pl.col(f"{plan.name}.triggered"))
-            for row in rows.iter_rows(named=True):
-                records.append(self._verdict(plan, row))
+            columns = ("strategy_id", *plan.labels, *plan.inputs)
+            records.extend(self._verdict(plan, row) for row in _rows(rows, columns))
         return tuple(records)
 
     def verdicts(self, rule: str) -> pl.DataFrame:
@@ -131,6 +139,22 @@ class CycleDecisions:
             )
         row = rows.row(0, named=True)
         return explain(row, self.plans, self._decision(row), self.veto)
+
+    def _decisions(self, frame: pl.DataFrame) -> tuple[Decision, ...]:
+        """Records of ``frame``'s rows, built one deciding rule at a time so each row only
+        carries the columns its rule reads."""
+        numbered = frame.with_row_index("_row").with_columns(
+            _deciding=pl.coalesce("vetoed_rule", "rule")
+        )
+        found: list[tuple[int, Decision]] = []
+        for (deciding,), part in numbered.partition_by("_deciding", as_dict=True).items():
+            extra: tuple[str, ...] = ()
+            if deciding != HOLD_RULE:
+                plan = self._plan(str(deciding))
+                extra = (*plan.labels, *plan.inputs)
+            for row in _rows(part, (*_RECORD_COLUMNS, *extra)):
+                found.append((int(str(row["_row"])), self._decision(row)))
+        return tuple(decision for _, decision in sorted(found, key=lambda pair: pair[0]))
 
     def _plan(self, rule: str) -> RulePlan:
         for plan in self.plans:
@@ -195,9 +219,13 @@ class DecisionEngine:
 
     def __init__(self, config: DecisionsConfig) -> None:
         self._config = config
+        self._plans: tuple[date, tuple[RulePlan, ...]] | None = None
 
     def plans(self, today: date) -> tuple[RulePlan, ...]:
-        return tuple(rule(self._config, today) for rule in RULES)
+        """Every rule's plan for ``today`` (kept until the date changes)."""
+        if self._plans is None or self._plans[0] != today:
+            self._plans = (today, tuple(rule(self._config, today) for rule in RULES))
+        return self._plans[1]
 
     def summarize(self, book: pl.DataFrame, today: date) -> pl.DataFrame:
         """One row per strategy (managed or not): `v6.book.STRATEGY_COLUMNS` plus every
@@ -215,7 +243,7 @@ class DecisionEngine:
         """Resolve the rules for the managed strategies of a `summarize` frame made for
         ``context.today``."""
         plans = self.plans(context.today)
-        frame = self._with_context(strategies.filter(pl.col("managed")), context)
+        frame = _with_context(strategies, context).filter(pl.col("managed"))
         frame = frame.with_columns(*(expr for plan in plans for expr in plan.columns))
         frame = frame.with_columns(
             *(
@@ -232,17 +260,30 @@ class DecisionEngine:
         )
         return CycleDecisions(context.now, ordered, plans, self._config.market_veto)
 
-    @staticmethod
-    def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
-        frame = frame.with_columns(halted=pl.lit(context.halted))
-        for extra, schema in (
-            (context.trailing, TRAILING_SCHEMA),
-            (context.limit_targets, LIMIT_TARGET_SCHEMA),
-        ):
-            side = schema.to_frame() if extra is None else extra.select(schema.names())
-            side = side.cast(schema).unique("strategy_id", keep="first", maintain_order=True)
-            frame = frame.join(side, on="strategy_id", how="left", maintain_order="left")
-        return frame
+
+def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
+    frame = frame.with_columns(halted=pl.lit(context.halted))
+    for extra, schema in (
+        (context.trailing, TRAILING_SCHEMA),
+        (context.limit_targets, LIMIT_TARGET_SCHEMA),
+    ):
+        side = schema.to_frame() if extra is None else extra.select(schema.names())
+        frame = _attach(frame, side.cast(schema))
+    return frame
+
+
+def _attach(frame: pl.DataFrame, side: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``side``'s columns by strategy_id: side by side when ``side`` lists the
+    same strategies in the same order (the trailing-stop context does), else a left join."""
+    if side["strategy_id"].equals(frame["strategy_id"]):
+        return frame.hstack(side.drop("strategy_id"))
+    unique = side.unique("strategy_id", keep="first", maintain_order=True)
+    return frame.join(unique, on="strategy_id", how="left", maintain_order="left")
+
+
+def _rows(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[dict[str, object]]:
+    """The rows of ``frame`` as dicts of the (unique) ``columns``."""
+    return frame.select(list(dict.fromkeys(columns))).to_dicts()
 
 
 def _absurd_market(veto: MarketVeto) -> pl.Expr:
@@ -271,8 +312,8 @@ def _resolve(
     halt_filters = context.halted and not config.halt.close_positions
     winner = _winners(flags.reshape(frame.height, len(plans)), halt_filters)
     decided = winner >= 0
-    names = np.array([plan.name for plan in plans] + [HOLD_RULE], dtype=object)
-    actions = np.array([plan.action.value for plan in plans] + [Action.HOLD.value], dtype=object)
+    names = np.array([plan.name for plan in plans] + [HOLD_RULE], dtype=np.str_)
+    actions = np.array([plan.action.value for plan in plans] + [Action.HOLD.value], dtype=np.str_)
     rule, action = names[winner], actions[winner]
     priority = np.where(decided, winner + 1, 0)
 
@@ -284,12 +325,13 @@ def _resolve(
         & np.isin(action, _EXITS)
         & frame["market_absurd"].to_numpy()
     )
+    vetoed_rule = pl.Series("vetoed_rule", rule, dtype=pl.String())
     return [
         pl.Series("action", np.where(vetoed, Action.HOLD.value, action), dtype=pl.String()),
         pl.Series("rule", np.where(vetoed, VETO_RULE, rule), dtype=pl.String()),
         pl.Series("priority", np.where(vetoed, 0, priority), dtype=pl.Int64()),
-        pl.Series(
-            "vetoed_rule", np.where(vetoed, rule, np.full_like(rule, None)), dtype=pl.String()
+        vetoed_rule.zip_with(
+            pl.Series(vetoed), pl.repeat(None, len(rule), dtype=pl.String(), eager=True)
         ),
         pl.Series("marketable", decided & (rule == "catastrophic_move"), dtype=pl.Boolean()),
         pl.Series("roll_to_close", roll_to_close & ~vetoed, dtype=pl.Boolean()),
