@@ -76,7 +76,7 @@ def maintain_table(
     check_retention(retention_hours)
     table = open_table(location, spec)
     if table is None:
-        return MaintenanceReport(spec.name, skipped="not created yet")
+        return MaintenanceReport(spec.name, skipped="absent")
     try:
         compacted = compact_partitions(table, spec)
         table.cleanup_metadata()

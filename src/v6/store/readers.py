@@ -14,8 +14,10 @@ commits children first, so every parent row read has its children (see ``v6.stor
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TypeAlias
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeAlias, cast
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
@@ -105,13 +107,94 @@ def _read(
     columns: Sequence[str] | None,
     filters: Filters,
 ) -> pa.Table:
-    wanted = _wanted(spec, columns)
+    return read_version(spec, table, _wanted(spec, columns), filters)
+
+
+def read_version(
+    spec: TableSpec, table: DeltaTable, columns: Sequence[str], filters: Filters
+) -> pa.Table:
+    """The rows of ``table``'s loaded version matching ``filters``, as ``columns``.
+
+    Filter terms prune files in delta-rs (as a SQL predicate over partition values and file
+    statistics) and then filter the rows read exactly in Arrow. (Passing them to pyarrow's
+    dataset instead fails on string columns with deltalake 1.6 and pyarrow 26: the attached
+    statistics are ``string_view`` literals that pyarrow cannot compare with ``string``.)
+    """
     present = set(pa.schema(table.schema().to_arrow()).names)
-    where = filters if isinstance(filters, pc.Expression) else list(filters) or None
-    data = table.to_pyarrow_table(
-        columns=[name for name in wanted if name in present], filters=where
+    exact = to_expression(spec, filters)
+    needed = list(dict.fromkeys([*columns, *_filter_columns(spec, filters)]))
+    dataset = table.to_pyarrow_dataset(file_pruning_predicate=pruning_predicate(filters))
+    data = _with_columns(
+        spec, dataset.to_table(columns=[name for name in needed if name in present]), needed
     )
-    return _with_columns(spec, data, wanted)
+    if exact is not None:
+        data = data.filter(exact)
+    return data.select(list(columns))
+
+
+def _filter_columns(spec: TableSpec, filters: Filters) -> list[str]:
+    if isinstance(filters, pc.Expression):
+        return list(spec.column_names)
+    return [column for column, _, _ in filters]
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda field, value: field == value,
+    "!=": lambda field, value: field != value,
+    "<": lambda field, value: field < value,
+    "<=": lambda field, value: field <= value,
+    ">": lambda field, value: field > value,
+    ">=": lambda field, value: field >= value,
+    "in": lambda field, values: field.isin(values),
+    "not in": lambda field, values: ~field.isin(values),
+}
+_LIST_OPERATORS = ("in", "not in")
+
+
+def to_expression(spec: TableSpec, filters: Filters) -> pc.Expression | None:
+    """The filter terms ANDed as one Arrow expression, values typed as their column (None
+    for no terms)."""
+    if isinstance(filters, pc.Expression):
+        return filters
+    expression = None
+    for column, operator, value in filters:
+        if operator not in _OPERATORS:
+            raise ValueError(
+                f"filter on {column!r}: operator {operator!r}: expected one of {list(_OPERATORS)}"
+            )
+        kind = spec.column(column).type
+        typed = pa.array(value, kind) if operator in _LIST_OPERATORS else pa.scalar(value, kind)
+        term = _OPERATORS[operator](pc.field(column), typed)
+        expression = term if expression is None else expression & term
+    return expression
+
+
+def pruning_predicate(filters: Filters) -> str | None:
+    """The filter terms as a delta-rs SQL predicate for skipping files (None: read all)."""
+    if isinstance(filters, pc.Expression):
+        return None
+    terms = []
+    for column, operator, value in filters:
+        name = '"' + column.replace('"', '""') + '"'
+        if operator in _LIST_OPERATORS:
+            values = list(cast("Iterable[object]", value))
+            if values:
+                terms.append(f"{name} {operator.upper()} ({', '.join(map(_literal, values))})")
+        elif value is not None:
+            terms.append(f"{name} {operator} {_literal(value)}")
+    return " AND ".join(terms) or None
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return "'" + value.astimezone(UTC).isoformat() + "'"
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _with_columns(spec: TableSpec, data: pa.Table, wanted: Sequence[str]) -> pa.Table:

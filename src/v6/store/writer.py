@@ -49,6 +49,7 @@ from v6.config.storage import StorageConfig
 from v6.store.catalog import ALL_TABLES
 from v6.store.errors import StoreRetryableError, WriterConflictError
 from v6.store.maintenance import compact_partitions
+from v6.store.readers import Filter, read_version
 from v6.store.rows import rows_to_table
 from v6.store.schemas import TableSpec, WriteMode
 from v6.store.tables import StoreLocation, ensure_table
@@ -127,6 +128,7 @@ class StoreWriter:
         self._app_id = app_id
         self._settings = settings or WriterSettings()
         self._clock = clock
+        self._specs: dict[str, TableSpec] = {}
         self._buffers: dict[str, list[pa.Table]] = {}
         self._buffered_rows: dict[str, int] = {}
         self._oldest: float | None = None
@@ -147,6 +149,12 @@ class StoreWriter:
         batch = rows_to_table(spec, rows)
         if batch.num_rows == 0:
             return
+        known = self._specs.setdefault(spec.name, spec)
+        if known != spec:
+            raise ValueError(
+                f"table {spec.name!r}: rows for schema version {spec.version} while rows for "
+                f"version {known.version} are buffered: expected one spec per table"
+            )
         self._buffers.setdefault(spec.name, []).append(batch)
         self._buffered_rows[spec.name] = self._buffered_rows.get(spec.name, 0) + batch.num_rows
         if self._oldest is None:
@@ -166,13 +174,11 @@ class StoreWriter:
         """Commit every buffered row, children-first; when it returns, the rows are
         acknowledged. Raises ``StoreError`` with the unflushed rows still buffered."""
         results = []
-        for spec in ALL_TABLES:
-            if spec.name not in self._buffers:
-                continue
-            batch = _one_per_key(spec, pa.concat_tables(self._buffers[spec.name]))
+        for name in sorted(self._buffers, key=_commit_rank):
+            spec = self._specs[name]
+            batch = _one_per_key(spec, pa.concat_tables(self._buffers[name]))
             results.append(self._commit_with_retries(spec, batch))
-            del self._buffers[spec.name]
-            del self._buffered_rows[spec.name]
+            del self._buffers[name], self._buffered_rows[name], self._specs[name]
         self._oldest = None
         return results
 
@@ -277,6 +283,14 @@ class StoreWriter:
         state.touched_partitions.clear()
 
 
+_CATALOG_ORDER = {spec.name: rank for rank, spec in enumerate(ALL_TABLES)}
+
+
+def _commit_rank(name: str) -> tuple[int, str]:
+    """Catalog order (children first); tables outside the catalog last, by name."""
+    return (_CATALOG_ORDER.get(name, len(_CATALOG_ORDER)), name)
+
+
 def _quoted(alias: str, column: str) -> str:
     return f'{alias}."{column}"'
 
@@ -296,10 +310,10 @@ def _new_rows(spec: TableSpec, table: DeltaTable, batch: pa.Table) -> pa.Table:
     """``batch`` without the rows whose key the table already holds."""
     assert spec.time_column is not None
     earliest = pc.min(batch.column(spec.time_column)).as_py()
-    filters: list[tuple[str, str, object]] = [(spec.time_column, ">=", earliest)]
+    filters: list[Filter] = [(spec.time_column, ">=", earliest)]
     for name in spec.partition_by:
         filters.append((name, "in", pc.unique(batch.column(name)).to_pylist()))
-    existing = table.to_pyarrow_table(columns=list(spec.key), filters=filters)
+    existing = read_version(spec, table, spec.key, filters)
     if existing.num_rows == 0:
         return batch
     return batch.join(existing, keys=list(spec.key), join_type="left anti")

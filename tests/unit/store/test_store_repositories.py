@@ -1,0 +1,214 @@
+"""Repositories: every entity written through the store and read back equal."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from v6.domain import (
+    Action,
+    Alert,
+    Decision,
+    Fill,
+    Greeks,
+    IntentKind,
+    Leg,
+    OptionContract,
+    Position,
+    Right,
+    Severity,
+    StockContract,
+    Strategy,
+    StrategyKind,
+    StrategyStatus,
+)
+from v6.store import (
+    AccountSnapshot,
+    Command,
+    CommandStatus,
+    HealthStatus,
+    Heartbeat,
+    LegSnapshot,
+    OrderRecord,
+    OrderStatus,
+    ReadOnlyStoreError,
+    ReconciliationEvent,
+    RiskEvent,
+    RiskLevel,
+    Store,
+)
+
+T0 = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)
+EXPIRY = date(2024, 2, 16)
+
+PUT = OptionContract("SPY", EXPIRY, Decimal("440"), Right.PUT)
+
+
+def condor(strategy_id: str, status: StrategyStatus = StrategyStatus.OPEN) -> Strategy:
+    """A SPY iron condor 430/440/470/480 (OPEN at T0 unless PENDING)."""
+    legs = tuple(
+        Leg(OptionContract("SPY", EXPIRY, strike, right), quantity)
+        for strike, right, quantity in (
+            (430, Right.PUT, 1),
+            (440, Right.PUT, -1),
+            (470, Right.CALL, -1),
+            (480, Right.CALL, 1),
+        )
+    )
+    opened = None if status is StrategyStatus.PENDING else T0
+    return Strategy(
+        strategy_id,
+        StrategyKind.IRON_CONDOR,
+        legs,
+        quantity=2,
+        status=status,
+        entry_premium=2.15,
+        opened_at=opened,
+    )
+
+
+def test_live_strategies_come_back_with_their_legs(store: Store) -> None:
+    open_one, pending, closed = (
+        condor("ic-1"),
+        condor("ic-2", StrategyStatus.PENDING),
+        condor("ic-3"),
+    )
+    closed = closed.transition_to(StrategyStatus.CLOSED, T0 + timedelta(days=1))
+    store.strategies.save([open_one, pending, closed], at=T0)
+    store.flush()
+    assert store.strategies.live() == [open_one, pending]
+    assert store.strategies.get("ic-3") == closed
+    assert store.strategies.get("nope") is None
+
+
+def test_a_status_change_is_saved_over_the_old_state(store: Store) -> None:
+    strategy = condor("ic-1")
+    store.strategies.save([strategy], at=T0)
+    store.flush()
+    closing = strategy.transition_to(StrategyStatus.CLOSING, T0 + timedelta(hours=1))
+    store.strategies.save([closing], at=T0 + timedelta(hours=1))
+    store.flush()
+    assert store.strategies.live() == [closing]
+
+
+def test_positions_as_last_seen_with_flat_ones_on_request(store: Store) -> None:
+    stock = Position("U1", StockContract("SPY"), 100, 45_000.0)
+    short_put = Position("U1", PUT, -2, 310.0)
+    store.positions.save([stock, short_put], at=T0)
+    store.flush()
+    store.positions.save([Position("U1", PUT, 0, 0.0)], at=T0 + timedelta(minutes=5))
+    store.flush()
+    assert store.positions.current("U1") == [stock]
+    assert store.positions.current(include_flat=True) == [stock, Position("U1", PUT, 0, 0.0)]
+
+
+def test_the_latest_snapshot_of_each_leg(store: Store) -> None:
+    call = OptionContract("SPY", EXPIRY, 470, Right.CALL)
+    greeks = Greeks(-0.2, 0.01, -0.05, 0.3, -0.02)
+    snapshots = [
+        LegSnapshot("ic-1", contract, T0 + timedelta(minutes=m), mark=m + 1.0, greeks=greeks)
+        for m in (0, 5, 10)
+        for contract in (PUT, call)
+    ]
+    store.snapshots.record(snapshots)
+    store.flush()
+    latest = store.snapshots.latest(T0.date())
+    assert set(latest) == {("ic-1", PUT.occ_symbol), ("ic-1", call.occ_symbol)}
+    assert latest[("ic-1", PUT.occ_symbol)] == snapshots[4]
+    assert store.snapshots.day(T0.date()).num_rows == 6
+    assert store.snapshots.latest(T0.date() + timedelta(days=1)) == {}
+
+
+def test_orders_and_their_fills(store: Store) -> None:
+    strategy = condor("ic-1")
+    order = OrderRecord(
+        "1001", "ic-1", IntentKind.OPEN, 1, strategy.legs, 2, -2.15,
+        OrderStatus.SUBMITTED, submitted_at=T0, updated_at=T0,
+    )  # fmt: skip
+    fills = [
+        Fill("e1", "1001", leg.contract, leg.quantity * 2, 1.0, 0.65, T0 + timedelta(seconds=2))
+        for leg in strategy.legs
+    ]
+    fills = [Fill(f"e{i}", f.order_id, f.contract, f.quantity, f.price, f.commission, f.time)
+             for i, f in enumerate(fills)]  # fmt: skip
+    store.orders.save([order])
+    store.executions.record(fills)
+    store.flush()
+    assert store.orders.working() == [order]
+    filled = OrderRecord(
+        "1001", "ic-1", IntentKind.OPEN, 1, strategy.legs, 2, -2.15, OrderStatus.FILLED,
+        submitted_at=T0, updated_at=T0 + timedelta(seconds=3), filled_quantity=2,
+        avg_fill_price=-2.1,
+    )  # fmt: skip
+    store.orders.save([filled])
+    store.executions.record(fills)
+    store.flush()
+    assert store.orders.working() == []
+    assert store.orders.get("1001") == filled
+    assert store.orders.for_strategy("ic-1") == [filled]
+    assert store.executions.for_order("1001") == fills
+    assert filled.order_ref == "ic-1:open:1"
+
+
+def test_decisions_alerts_and_events(store: Store) -> None:
+    decision = Decision(
+        "ic-1", "take_profit", 3, Action.CLOSE, "50% of max profit", {"pnl": 1.1}, T0
+    )
+    alert = Alert("a1", Severity.CRITICAL, "risk", "breaker tripped", "breaker", T0)
+    info = Alert("a2", Severity.INFO, "sync", "reconnected", "conn", T0)
+    risk = RiskEvent("r1", T0, RiskLevel.PORTFOLIO, "denied", "delta", "ic-1", {"delta": 150.0})
+    recon = ReconciliationEvent("x1", T0, "U1", PUT.occ_symbol, "missing_in_store", -2, None)
+    store.decisions.record([decision])
+    store.alerts.save([info, alert])
+    store.risk_events.record([risk])
+    store.reconciliation.record([recon])
+    store.flush()
+    assert store.decisions.for_strategy("ic-1") == [decision]
+    assert store.decisions.for_strategy("ic-1", since=T0 + timedelta(seconds=1)) == []
+    assert store.alerts.unacknowledged() == [alert, info]
+    store.alerts.save([alert.acknowledge(T0 + timedelta(minutes=1))])
+    store.flush()
+    assert store.alerts.unacknowledged() == [info]
+    assert store.risk_events.since(T0) == [risk]
+    assert store.reconciliation.since() == [recon]
+
+
+def test_equity_curve_commands_and_heartbeats(store: Store) -> None:
+    points = [AccountSnapshot("U1", T0 + timedelta(minutes=m), net_liquidation=1e5 + m)
+              for m in (10, 0, 5)]  # fmt: skip
+    command = Command("c1", "close_strategy", "dashboard", T0, {"strategy_id": "ic-1"})
+    store.accounts.record(points)
+    store.commands.submit([command])
+    store.health.beat(
+        [Heartbeat("engine", HealthStatus.OK, T0), Heartbeat("sync", HealthStatus.OK, T0)]
+    )
+    store.flush()
+    assert [p.at.minute for p in store.accounts.equity_curve("U1")] == [0, 5, 10]
+    assert store.commands.pending() == [command]
+    done = command.with_status(CommandStatus.DONE, T0 + timedelta(seconds=5), "closed")
+    store.commands.submit([done])
+    store.health.beat([Heartbeat("engine", HealthStatus.DEGRADED, T0 + timedelta(seconds=5))])
+    store.flush()
+    assert store.commands.pending() == []
+    assert store.commands.get("c1") == done
+    assert [(h.component, h.status) for h in store.health.latest()] == [
+        ("engine", HealthStatus.DEGRADED),
+        ("sync", HealthStatus.OK),
+    ]
+
+
+def test_a_read_only_store_reads_but_refuses_writes(store: Store) -> None:
+    store.strategies.save([condor("ic-1")], at=T0)
+    store.flush()
+    reader = Store(store.location)
+    assert [s.strategy_id for s in reader.strategies.live()] == ["ic-1"]
+    assert reader.flush() == []
+    with pytest.raises(ReadOnlyStoreError, match="opened read-only"):
+        reader.strategies.save([condor("ic-2")], at=T0)
+
+
+def test_naive_times_are_rejected() -> None:
+    with pytest.raises(ValueError, match=r"Heartbeat\.at = .*expected a timezone-aware datetime"):
+        Heartbeat("engine", HealthStatus.OK, T0.replace(tzinfo=None))
