@@ -26,7 +26,7 @@ from v6.store import StoreLocation, StoreReader, StoreWriter, WriterSettings, ma
 from v6.store.catalog import POSITION_SNAPSHOTS, STRATEGIES
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
-BATCHES = 40
+BATCHES = 60
 LEGS_PER_BATCH = 40
 STRATEGY_IDS = [f"s{i:02d}" for i in range(10)]
 KILLS = 8
@@ -66,6 +66,8 @@ def run_writer(data_dir: str, log: Path) -> None:
     writer = StoreWriter(StoreLocation(data_dir), "engine", settings)
     done = _acknowledged(log)
     start = done[-1] if done else 0
+    for spec in (POSITION_SNAPSHOTS, STRATEGIES):
+        writer.committed_sequence(spec)  # open (or create) the tables before "ready"
     print("ready", flush=True)
     for batch in range(start, BATCHES):
         writer.add(POSITION_SNAPSHOTS, _snapshot_rows(batch))
@@ -112,7 +114,7 @@ def test_killed_writers_lose_nothing_acknowledged_and_duplicate_nothing(tmp_path
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "ready"
         try:
-            writer.wait(timeout=chance.uniform(0.02, 0.3))
+            writer.wait(timeout=chance.uniform(0.1, 0.6))
         except subprocess.TimeoutExpired:
             writer.send_signal(signal.SIGKILL)
             writer.wait()
