@@ -1,0 +1,184 @@
+"""JSON forms of the simulated exchange's state, for the journal.
+
+Plain dicts, lists, strings and numbers only (no NaN): floats round-trip exactly through
+Python's ``json``; contracts are written as OCC symbols or stock symbols; times as ISO 8601
+UTC strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from v6.brokers.events import ExecutionEvent
+from v6.brokers.sim.account import Account, Holding
+from v6.brokers.sim.faults import BadQuoteKind, FaultCounters
+from v6.brokers.sim.orders import OrderChange, SimOrder
+from v6.brokers.types import (
+    ExecutionKind,
+    OcaType,
+    OrderLeg,
+    OrderSpec,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from v6.domain import Contract, OptionContract, StockContract
+
+Json = dict[str, Any]
+
+
+def time_to_json(value: datetime) -> str:
+    return value.isoformat()
+
+
+def time_from_json(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def contract_to_json(contract: Contract) -> Json:
+    if isinstance(contract, OptionContract):
+        return {"occ": contract.occ_symbol, "multiplier": contract.multiplier}
+    return {"stock": contract.symbol}
+
+
+def contract_from_json(data: Json) -> Contract:
+    if "occ" in data:
+        return OptionContract.from_occ(data["occ"], int(data["multiplier"]))
+    return StockContract(data["stock"])
+
+
+def spec_to_json(spec: OrderSpec) -> Json:
+    return {
+        "legs": [[contract_to_json(leg.contract), leg.ratio] for leg in spec.legs],
+        "quantity": spec.quantity,
+        "order_type": spec.order_type.value,
+        "limit_price": spec.limit_price,
+        "stop_price": spec.stop_price,
+        "tif": spec.tif.value,
+        "order_ref": spec.order_ref,
+        "oca_group": spec.oca_group,
+        "oca_type": int(spec.oca_type),
+    }
+
+
+def spec_from_json(data: Json) -> OrderSpec:
+    return OrderSpec(
+        legs=tuple(OrderLeg(contract_from_json(c), int(ratio)) for c, ratio in data["legs"]),
+        quantity=int(data["quantity"]),
+        order_type=OrderType(data["order_type"]),
+        limit_price=data["limit_price"],
+        stop_price=data["stop_price"],
+        tif=TimeInForce(data["tif"]),
+        order_ref=data["order_ref"],
+        oca_group=data["oca_group"],
+        oca_type=OcaType(data["oca_type"]),
+    )
+
+
+def order_to_json(order: SimOrder) -> Json:
+    change = order.change_requested
+    return {
+        "order_id": order.order_id,
+        "spec": spec_to_json(order.spec),
+        "status": order.status.value,
+        "parent_id": order.parent_id,
+        "filled": order.filled,
+        "fill_value": order.fill_value,
+        "commission": order.commission,
+        "contracts_traded": order.contracts_traded,
+        "shares_traded": order.shares_traded,
+        "stock_value_traded": order.stock_value_traded,
+        "triggered": order.triggered,
+        "cancel_requested": order.cancel_requested,
+        "change_requested": None
+        if change is None
+        else [change.quantity, change.limit_price, change.stop_price],
+        "message": order.message,
+    }
+
+
+def order_from_json(data: Json) -> SimOrder:
+    change = data["change_requested"]
+    return SimOrder(
+        order_id=int(data["order_id"]),
+        spec=spec_from_json(data["spec"]),
+        status=OrderStatus(data["status"]),
+        parent_id=data["parent_id"],
+        filled=int(data["filled"]),
+        fill_value=float(data["fill_value"]),
+        commission=float(data["commission"]),
+        contracts_traded=int(data["contracts_traded"]),
+        shares_traded=int(data["shares_traded"]),
+        stock_value_traded=float(data["stock_value_traded"]),
+        triggered=bool(data["triggered"]),
+        cancel_requested=bool(data["cancel_requested"]),
+        change_requested=None if change is None else OrderChange(*change),
+        message=data["message"],
+    )
+
+
+def account_to_json(account: Account) -> Json:
+    return {
+        "account_id": account.account_id,
+        "cash": account.cash,
+        "realized_pnl": account.realized_pnl,
+        "holdings": [
+            [contract_to_json(contract), holding.quantity, holding.avg_cost]
+            for contract, holding in account.holdings.items()
+        ],
+    }
+
+
+def account_from_json(data: Json) -> Account:
+    holdings = {
+        contract_from_json(contract): Holding(int(quantity), float(avg_cost))
+        for contract, quantity, avg_cost in data["holdings"]
+    }
+    return Account(data["account_id"], data["cash"], holdings, data["realized_pnl"])
+
+
+def counters_to_json(counters: FaultCounters) -> Json:
+    return {
+        "reject_orders": counters.reject_orders,
+        "partial_fills": counters.partial_fills,
+        "stale_quotes": counters.stale_quotes,
+        "bad_quotes": counters.bad_quotes,
+        "bad_kind": counters.bad_kind.value,
+    }
+
+
+def counters_from_json(data: Json) -> FaultCounters:
+    return FaultCounters(
+        reject_orders=int(data["reject_orders"]),
+        partial_fills=int(data["partial_fills"]),
+        stale_quotes=int(data["stale_quotes"]),
+        bad_quotes=int(data["bad_quotes"]),
+        bad_kind=BadQuoteKind(data["bad_kind"]),
+    )
+
+
+def execution_to_json(execution: ExecutionEvent) -> Json:
+    return {
+        "time": time_to_json(execution.time),
+        "exec_id": execution.exec_id,
+        "order_id": execution.order_id,
+        "contract": contract_to_json(execution.contract),
+        "quantity": execution.quantity,
+        "price": execution.price,
+        "kind": execution.kind.value,
+        "order_ref": execution.order_ref,
+    }
+
+
+def execution_from_json(data: Json) -> ExecutionEvent:
+    return ExecutionEvent(
+        time=time_from_json(data["time"]),
+        exec_id=data["exec_id"],
+        order_id=data["order_id"],
+        contract=contract_from_json(data["contract"]),
+        quantity=int(data["quantity"]),
+        price=float(data["price"]),
+        kind=ExecutionKind(data["kind"]),
+        order_ref=data["order_ref"],
+    )

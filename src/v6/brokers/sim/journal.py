@@ -1,0 +1,155 @@
+"""The simulated exchange's journal: ``<data-dir>/sim/journal.jsonl``, append-only JSON lines.
+
+One record per line:
+
+* ``{"kind": "header", "version": 1, "run": {...}}`` - the first line: which run this is
+  (seed, symbols, window, starting cash). Resuming with a different run is refused.
+* ``{"kind": "state", "seq": n, "state": {...}}`` - the exchange's whole state (clock, cash,
+  positions, orders, id counters, generator states, fault counters, the session's executions)
+  after anything but the clock changed. Written, flushed and fsync'd before the call that
+  changed it returns.
+* ``{"kind": "clock", "seq": n, "time": "..."}`` - the clock moved and nothing else changed.
+  Flushed to the operating system (it survives a killed process) but not fsync'd: losing one to
+  a power cut only replays a few quiet steps.
+
+Resuming reads the header, the last state and the clock lines after it; a torn last line
+(the process killed mid-write) is ignored. The file is then compacted - rewritten as header +
+last state to a temporary file, fsync'd and renamed over the journal, which is atomic - and
+again whenever it grows past ``compact_after`` records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+JOURNAL_FILE = "journal.jsonl"
+JOURNAL_VERSION = 1
+DEFAULT_COMPACT_AFTER = 10_000
+
+Json = dict[str, Any]
+
+
+class JournalMismatchError(ValueError):
+    """The journal on disk belongs to a different run (or a different journal version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """The state to resume from; ``time`` is the latest clock time recorded after it."""
+
+    state: Json
+    time: str
+
+
+class Journal:
+    """Append-only journal of one simulated exchange."""
+
+    def __init__(self, directory: Path, *, compact_after: int = DEFAULT_COMPACT_AFTER) -> None:
+        if compact_after < 1:
+            raise ValueError(f"compact_after = {compact_after!r}: expected an integer >= 1")
+        self.directory = Path(directory)
+        self.path = self.directory / JOURNAL_FILE
+        self._compact_after = compact_after
+        self._file: IO[str] | None = None
+        self._header: Json = {}
+        self._seq = 0
+        self._records = 0
+
+    def open(self, run: Json) -> Recovered | None:
+        """Start a journal for ``run``, or resume the one on disk; returns what to resume."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._header = {"kind": "header", "version": JOURNAL_VERSION, "run": run}
+        recovered = self._read(run) if self.path.exists() else None
+        self._rewrite(recovered)
+        return recovered
+
+    def record_state(self, state: Json) -> None:
+        self._append({"kind": "state", "seq": self._next_seq(), "state": state}, durable=True)
+        if self._records >= self._compact_after:
+            self._rewrite(Recovered(state, state["time"]))
+
+    def record_clock(self, time: str) -> None:
+        self._append({"kind": "clock", "seq": self._next_seq(), "time": time}, durable=False)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _append(self, record: Json, *, durable: bool) -> None:
+        if self._file is None:
+            raise RuntimeError(f"journal {self.path} is not open")
+        self._file.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
+        self._file.flush()
+        if durable:
+            os.fsync(self._file.fileno())
+        self._records += 1
+
+    def _read(self, run: Json) -> Recovered | None:
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        parsed = [_parse(line, number, len(lines)) for number, line in enumerate(lines, 1)]
+        records = [record for record in parsed if record is not None]
+        if not records or records[0].get("kind") != "header":
+            raise JournalMismatchError(f"{self.path}: the first line is not a journal header")
+        header = records[0]
+        if header.get("version") != JOURNAL_VERSION or header.get("run") != run:
+            raise JournalMismatchError(
+                f"{self.path} belongs to run {header.get('run')!r} (version "
+                f"{header.get('version')!r}), not {run!r}: move it away to start afresh"
+            )
+        state: Json | None = None
+        time = ""
+        for record in records[1:]:
+            self._seq = max(self._seq, int(record["seq"]))
+            if record["kind"] == "state":
+                state, time = record["state"], record["state"]["time"]
+            elif record["kind"] == "clock" and state is not None:
+                time = record["time"]
+        return None if state is None else Recovered(state, time)
+
+    def _rewrite(self, recovered: Recovered | None) -> None:
+        """Atomically replace the journal with header (+ the state to resume from)."""
+        self.close()
+        records: list[Json] = [self._header]
+        if recovered is not None:
+            records.append({"kind": "state", "seq": self._next_seq(), "state": recovered.state})
+            records.append({"kind": "clock", "seq": self._next_seq(), "time": recovered.time})
+        temporary = self.path.with_suffix(".jsonl.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        _fsync_directory(self.directory)
+        self._file = self.path.open("a", encoding="utf-8")
+        self._records = len(records)
+
+
+def _parse(line: str, number: int, total: int) -> Json | None:
+    """A record, or None for a torn last line; a corrupt line elsewhere is an error."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        if number == total:
+            return None
+        raise JournalMismatchError(f"journal line {number} is not valid JSON") from None
+    if not isinstance(record, dict):
+        raise JournalMismatchError(f"journal line {number} is not a JSON object")
+    return record
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,115 @@
+"""Clean quotes at one market step, built from the market's ``QuoteBatch`` and spot prices.
+
+The exchange keeps one ``PriceBook`` per step: every contract it needs at that step (working
+orders' legs, positions, streaming lines) is priced in one vectorized ``MarketView.quote``
+call, and later requests add to it. After the market moves on, the previous step's book still
+answers - the exchange settles expirations from the last book of a session (its close).
+
+Options get the market's bid/ask/last/sizes, implied vol and model Greeks, converted to IB's
+units (theta per day, vega per vol point). The underlying gets a one-cent market around the
+path's price (``products.stock_bid_ask``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from v6.brokers.sim.products import STOCK_QUOTE_SIZE, stock_bid_ask
+from v6.brokers.types import Quote
+from v6.domain import Contract, Greeks, OptionContract, StockContract
+from v6.domain.greeks import DAYS_PER_YEAR, PERCENT
+from v6.market.quotes import MarketView, QuoteBatch
+
+
+def stock_quote(contract: StockContract, spot: float, time: datetime) -> Quote:
+    bid, ask = stock_bid_ask(spot)
+    return Quote(
+        contract=contract,
+        time=time,
+        bid=bid,
+        ask=ask,
+        last=round(spot, 2),
+        bid_size=STOCK_QUOTE_SIZE,
+        ask_size=STOCK_QUOTE_SIZE,
+        iv=math.nan,
+        greeks=None,
+        underlying_price=spot,
+    )
+
+
+def _model_greeks(batch: QuoteBatch, row: int) -> Greeks | None:
+    values = (batch.delta[row], batch.gamma[row], batch.theta[row], batch.vega[row])
+    if not all(math.isfinite(float(value)) for value in values):
+        return None
+    delta, gamma, theta, vega = (float(value) for value in values)
+    return Greeks(delta, gamma, theta / DAYS_PER_YEAR, vega / PERCENT)
+
+
+def option_quotes(
+    contracts: Sequence[OptionContract], batch: QuoteBatch
+) -> dict[OptionContract, Quote]:
+    quotes = {}
+    for row, contract in enumerate(contracts):
+        quotes[contract] = Quote(
+            contract=contract,
+            time=batch.time,
+            bid=float(batch.bid[row]),
+            ask=float(batch.ask[row]),
+            last=float(batch.last[row]),
+            bid_size=int(batch.bid_size[row]),
+            ask_size=int(batch.ask_size[row]),
+            iv=float(batch.iv[row]),
+            greeks=_model_greeks(batch, row),
+            underlying_price=float(batch.underlying_price[row]),
+        )
+    return quotes
+
+
+class PriceBook:
+    """Clean quotes and spot prices at one market step."""
+
+    def __init__(self, market: MarketView) -> None:
+        self._market = market
+        self.time = market.now
+        self.spots = {symbol: market.spot(symbol) for symbol in market.symbols}
+        self._quotes: dict[Contract, Quote] = {}
+        self._live = True
+
+    def freeze(self) -> None:
+        """The market has moved on: from now on answer from what is cached only."""
+        self._live = False
+
+    def add(self, contracts: Iterable[Contract]) -> None:
+        """Price every contract not yet in the book (one market call for all options)."""
+        missing = [c for c in dict.fromkeys(contracts) if c not in self._quotes]
+        if not missing or not self._live:
+            return
+        options = [c for c in missing if isinstance(c, OptionContract)]
+        if options:
+            for option, quote in option_quotes(options, self._market.quote(options)).items():
+                self._quotes[option] = quote
+        for stock in missing:
+            if isinstance(stock, StockContract):
+                self._quotes[stock] = stock_quote(stock, self.spot(stock.symbol), self.time)
+
+    def quotes(self, contracts: Sequence[Contract]) -> list[Quote]:
+        self.add(contracts)
+        return [self._quotes[contract] for contract in contracts]
+
+    def spot(self, symbol: str) -> float:
+        spot = self.spots.get(symbol)
+        if spot is None:
+            raise KeyError(f"no spot price for {symbol!r}: the market lists {sorted(self.spots)}")
+        return spot
+
+    def mark(self, contract: Contract) -> float:
+        """The mid price per share; intrinsic value (options) or spot (stock) without one."""
+        self.add([contract])
+        quote = self._quotes.get(contract)
+        if quote is not None and quote.is_valid:
+            return quote.mid
+        if isinstance(contract, StockContract):
+            return self.spot(contract.symbol)
+        return contract.intrinsic(self.spot(contract.underlying))
