@@ -257,22 +257,21 @@ def breaches(
 
 
 def _with_target(violation: LimitViolation, managed: pl.DataFrame) -> LimitBreach:
+    """The breach with the managed strategy adding most to it (the first in book order on a
+    tie): for a Greek, the largest contribution of the breach's sign; otherwise the largest
+    maximum loss (on the breach's symbol, for concentration)."""
     if violation.limit in GREEK_LIMITS:
         sign = 1.0 if violation.value > 0 else -1.0
-        share = pl.col(violation.limit.value).fill_null(0.0) * sign
+        share = pl.col(violation.limit.value) * sign
     else:
         share = pl.col("max_loss")
         if violation.symbol is not None:
-            managed = managed.filter(pl.col("underlying") == violation.symbol)
-    ranked = (
-        managed.select("strategy_id", share.alias("share"))
-        .filter(pl.col("share") > 0)
-        .sort(["share", "strategy_id"], descending=[True, False])
-    )
-    if ranked.height == 0:
+            share = pl.when(pl.col("underlying") == violation.symbol).then(share)
+    shares = managed.select("strategy_id", share.alias("share"))
+    best = shares["share"].arg_max()
+    if best is None or not shares["share"][best] > 0:
         return LimitBreach(violation, None, None)
-    strategy_id, contribution = ranked.row(0)
-    return LimitBreach(violation, strategy_id, float(contribution))
+    return LimitBreach(violation, shares["strategy_id"][best], float(shares["share"][best]))
 
 
 def limit_targets(found: Iterable[LimitBreach]) -> pl.DataFrame:
