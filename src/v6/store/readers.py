@@ -14,13 +14,12 @@ commits children first, so every parent row read has its children (see ``v6.stor
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeAlias, cast
+from typing import cast
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
-import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 from deltalake import DeltaTable
 
 from v6.store.schemas import TableSpec
@@ -29,12 +28,12 @@ from v6.store.tables import StoreLocation, open_table
 log = logging.getLogger(__name__)
 
 Filter = tuple[str, str, object]
-"""A DNF filter term as deltalake takes it, e.g. ``("status", "in", ["open", "closing"])``:
-files are pruned by partition values and statistics, then rows are filtered exactly. Terms
-are ANDed. For what terms cannot say (``IS NULL``: a ``("x", "=", None)`` term matches no
-row), pass a ``pyarrow.compute`` expression instead."""
+"""A filter term ``(column, operator, value)``: operators ``= != < <= > >=`` and ``in`` /
+``not in`` with a list; ``("x", "=", None)`` is ``x IS NULL`` and ``("x", "!=", None)`` is
+``x IS NOT NULL``. Terms are ANDed. delta-rs skips files by partition values and statistics,
+then filters rows exactly."""
 
-Filters: TypeAlias = "Sequence[Filter] | pc.Expression"
+Filters = Sequence[Filter]
 
 
 class StoreReader:
@@ -93,12 +92,19 @@ def read_snapshot(
     read the latest version once more (see the module docstring)."""
     try:
         return _read(spec, table, columns, filters)
-    except FileNotFoundError as error:
+    except (OSError, pa.ArrowException) as error:
+        if not is_missing_file(error):
+            raise
         log.info("table %s: %s; reading the latest version again", spec.name, error)
         latest = open_table(location, spec)
         if latest is None:
             raise
         return _read(spec, latest, columns, filters)
+
+
+def is_missing_file(error: BaseException) -> bool:
+    """Whether a read failed because a data file is gone (object stores say "not found")."""
+    return isinstance(error, FileNotFoundError) or "not found" in str(error).lower()
 
 
 def _read(
@@ -115,74 +121,43 @@ def read_version(
 ) -> pa.Table:
     """The rows of ``table``'s loaded version matching ``filters``, as ``columns``.
 
-    Filter terms prune files in delta-rs (as a SQL predicate over partition values and file
-    statistics) and then filter the rows read exactly in Arrow. (Passing them to pyarrow's
-    dataset instead fails on string columns with deltalake 1.6 and pyarrow 26: the attached
-    statistics are ``string_view`` literals that pyarrow cannot compare with ``string``.)
+    Reads with delta-rs's own scan. (A pyarrow dataset over the table would also work, but
+    with deltalake 1.6 and pyarrow 26 its filters fail on string columns, and a process that
+    used one aborts at exit about one time in three.)
     """
     present = set(pa.schema(table.schema().to_arrow()).names)
-    exact = to_expression(spec, filters)
-    needed = list(dict.fromkeys([*columns, *_filter_columns(spec, filters)]))
-    dataset = table.to_pyarrow_dataset(file_pruning_predicate=pruning_predicate(filters))
-    data = _with_columns(
-        spec, dataset.to_table(columns=[name for name in needed if name in present]), needed
+    stream = table.scan(
+        columns=[name for name in columns if name in present], predicate=to_sql(filters)
     )
-    if exact is not None:
-        data = data.filter(exact)
-    return data.select(list(columns))
+    return _with_columns(spec, pa.RecordBatchReader.from_stream(stream).read_all(), columns)
 
 
-def _filter_columns(spec: TableSpec, filters: Filters) -> list[str]:
-    if isinstance(filters, pc.Expression):
-        return list(spec.column_names)
-    return [column for column, _, _ in filters]
+_COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+_LISTS = ("in", "not in")
 
 
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "=": lambda field, value: field == value,
-    "!=": lambda field, value: field != value,
-    "<": lambda field, value: field < value,
-    "<=": lambda field, value: field <= value,
-    ">": lambda field, value: field > value,
-    ">=": lambda field, value: field >= value,
-    "in": lambda field, values: field.isin(values),
-    "not in": lambda field, values: ~field.isin(values),
-}
-_LIST_OPERATORS = ("in", "not in")
+def to_sql(filters: Filters) -> str | None:
+    """The filter terms as one SQL predicate for delta-rs (None for no terms)."""
+    return (
+        " AND ".join(_term(column, operator, value) for column, operator, value in filters) or None
+    )
 
 
-def to_expression(spec: TableSpec, filters: Filters) -> pc.Expression | None:
-    """The filter terms ANDed as one Arrow expression, values typed as their column (None
-    for no terms)."""
-    if isinstance(filters, pc.Expression):
-        return filters
-    expression = None
-    for column, operator, value in filters:
-        if operator not in _OPERATORS:
-            raise ValueError(
-                f"filter on {column!r}: operator {operator!r}: expected one of {list(_OPERATORS)}"
-            )
-        kind = spec.column(column).type
-        typed = pa.array(value, kind) if operator in _LIST_OPERATORS else pa.scalar(value, kind)
-        term = _OPERATORS[operator](pc.field(column), typed)
-        expression = term if expression is None else expression & term
-    return expression
-
-
-def pruning_predicate(filters: Filters) -> str | None:
-    """The filter terms as a delta-rs SQL predicate for skipping files (None: read all)."""
-    if isinstance(filters, pc.Expression):
-        return None
-    terms = []
-    for column, operator, value in filters:
-        name = '"' + column.replace('"', '""') + '"'
-        if operator in _LIST_OPERATORS:
-            values = list(cast("Iterable[object]", value))
-            if values:
-                terms.append(f"{name} {operator.upper()} ({', '.join(map(_literal, values))})")
-        elif value is not None:
-            terms.append(f"{name} {operator} {_literal(value)}")
-    return " AND ".join(terms) or None
+def _term(column: str, operator: str, value: object) -> str:
+    name = '"' + column.replace('"', '""') + '"'
+    if operator in _LISTS:
+        values = list(cast("Iterable[object]", value))
+        if not values:
+            return "FALSE" if operator == "in" else "TRUE"
+        return f"{name} {operator.upper()} ({', '.join(map(_literal, values))})"
+    if operator not in _COMPARISONS:
+        raise ValueError(
+            f"filter on {column!r}: operator {operator!r}: expected one of "
+            f"{[*_COMPARISONS, *_LISTS]}"
+        )
+    if value is None and operator in ("=", "!="):
+        return f"{name} IS {'NOT ' if operator == '!=' else ''}NULL"
+    return f"{name} {operator} {_literal(value)}"
 
 
 def _literal(value: object) -> str:

@@ -62,7 +62,7 @@ def test_a_replayed_append_adds_no_rows_and_no_version(location: StoreLocation) 
     assert [(f.rows, f.sequence) for f in first + second + third] == [(2, 1), (1, 2), (0, None)]
     table = _table(location, "position_snapshots")
     assert table.version() == 2
-    assert table.to_pyarrow_table().num_rows == 3
+    assert pa.table(table.scan()).num_rows == 3
     assert table.transaction_version(APP) == 2
 
 
@@ -78,7 +78,7 @@ def test_an_unchanged_merge_commits_nothing_and_a_change_commits_once(
     assert writer.flush()[0].rows == 1
     table = _table(location, "strategies")
     assert table.version() == 2
-    [row] = table.to_pyarrow_table().to_pylist()
+    [row] = pa.table(table.scan()).to_pylist()
     assert (row["status"], row["updated_at"]) == ("closing", T0 + timedelta(minutes=10))
 
 
@@ -88,7 +88,7 @@ def test_untracked_updated_at_alone_is_not_a_change(location: StoreLocation) -> 
     writer.flush()
     writer.add(STRATEGIES, [_strategy("open", at_minute=30)])
     writer.flush()
-    [row] = _table(location, "strategies").to_pyarrow_table().to_pylist()
+    [row] = pa.table(_table(location, "strategies").scan()).to_pylist()
     assert row["updated_at"] == T0
 
 
@@ -120,7 +120,7 @@ def test_add_flushes_when_a_table_reaches_flush_rows(location: StoreLocation) ->
     assert writer.pending_rows == 2
     writer.add(POSITION_SNAPSHOTS, [_snapshot(2)])
     assert writer.pending_rows == 0
-    assert _table(location, "position_snapshots").to_pyarrow_table().num_rows == 3
+    assert pa.table(_table(location, "position_snapshots").scan()).num_rows == 3
 
 
 def test_flush_if_due_waits_for_the_interval_of_the_oldest_row(location: StoreLocation) -> None:
@@ -169,7 +169,7 @@ def test_writers_with_their_own_app_ids_share_a_table(location: StoreLocation) -
     engine.flush()
     table = _table(location, "commands")
     assert (table.transaction_version("dashboard"), table.transaction_version(APP)) == (1, 1)
-    assert table.to_pyarrow_table(columns=["status"]).to_pylist() == [{"status": "done"}]
+    assert pa.table(table.scan(columns=["status"])).to_pylist() == [{"status": "done"}]
 
 
 def test_the_writer_compacts_its_partition_every_n_commits(location: StoreLocation) -> None:
@@ -179,7 +179,7 @@ def test_the_writer_compacts_its_partition_every_n_commits(location: StoreLocati
         writer.flush()
     table = _table(location, "position_snapshots")
     assert len(table.file_uris()) == 3
-    assert table.to_pyarrow_table().num_rows == 6
+    assert pa.table(table.scan()).num_rows == 6
 
 
 def test_the_writer_compacts_after_the_interval(location: StoreLocation) -> None:

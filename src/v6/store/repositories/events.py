@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
-
 from v6.domain import Action, Alert, Decision, Severity
 from v6.store.catalog import ALERTS, DECISIONS, RECONCILIATION_EVENTS, RISK_EVENTS
 from v6.store.readers import Filter
@@ -38,7 +36,7 @@ class AlertRepository(Repository):
 
     def unacknowledged(self) -> list[Alert]:
         """Alerts nobody acknowledged yet, most severe first, then oldest first."""
-        rows = self._rows(ALERTS, pc.field("acknowledged_at").is_null())
+        rows = self._rows(ALERTS, [("acknowledged_at", "=", None)])
         alerts = [_alert(row) for row in rows]
         return sorted(alerts, key=lambda a: (-a.severity, a.created_at, a.alert_id))
 
