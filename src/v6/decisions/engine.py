@@ -66,7 +66,6 @@ _RECORD_COLUMNS: Final = (
 
 HOLD_RULE: Final = "hold"
 VETO_RULE: Final = "market_veto"
-_EXITS: Final = (Action.CLOSE.value, Action.ROLL.value, Action.REDUCE.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +254,7 @@ class DecisionEngine:
             _absurd_market(self._config.market_veto).alias("market_absurd"),
         )
         resolved = _resolve(frame, plans, context, self._config)
-        ordered = frame.with_columns(*resolved).select(
-            *DECISION_COLUMNS, pl.exclude(DECISION_COLUMNS)
-        )
+        ordered = frame.hstack(resolved).select(*DECISION_COLUMNS, pl.exclude(DECISION_COLUMNS))
         return CycleDecisions(context.now, ordered, plans, self._config.market_veto)
 
 
@@ -305,34 +302,56 @@ def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
     return winner
 
 
+_ACTION_CODES: Final = {action: code for code, action in enumerate(Action)}
+_EXIT_CODES: Final = [
+    _ACTION_CODES[action] for action in (Action.CLOSE, Action.ROLL, Action.REDUCE)
+]
+
+
 def _resolve(
     frame: pl.DataFrame, plans: tuple[RulePlan, ...], context: CycleContext, config: DecisionsConfig
-) -> list[pl.Series]:
-    flags = frame.select(f"{plan.name}.triggered" for plan in plans).to_numpy().astype(bool)
-    halt_filters = context.halted and not config.halt.close_positions
-    winner = _winners(flags.reshape(frame.height, len(plans)), halt_filters)
-    decided = winner >= 0
-    names = np.array([plan.name for plan in plans] + [HOLD_RULE], dtype=np.str_)
-    actions = np.array([plan.action.value for plan in plans] + [Action.HOLD.value], dtype=np.str_)
-    rule, action = names[winner], actions[winner]
-    priority = np.where(decided, winner + 1, 0)
-
-    roll_to_close = (action == Action.ROLL.value) & (context.halted or not context.entries_allowed)
-    action = np.where(roll_to_close, Action.CLOSE.value, action)
+) -> pl.DataFrame:
+    """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every row, resolved
+    with integer codes in numpy and named in polars."""
+    flags = np.column_stack([frame[f"{plan.name}.triggered"].to_numpy() for plan in plans])
+    winner = _winners(flags, context.halted and not config.halt.close_positions)
+    codes = np.array([_ACTION_CODES[plan.action] for plan in plans] + [_ACTION_CODES[Action.HOLD]])
+    action = codes[winner]
+    roll_to_close = (action == _ACTION_CODES[Action.ROLL]) & (
+        context.halted or not context.entries_allowed
+    )
+    action = np.where(roll_to_close, _ACTION_CODES[Action.CLOSE], action)
     vetoed = (
         config.market_veto.enabled
-        & (priority > LAST_UNVETOED_PRIORITY)
-        & np.isin(action, _EXITS)
+        & (winner + 1 > LAST_UNVETOED_PRIORITY)
+        & np.isin(action, _EXIT_CODES)
         & frame["market_absurd"].to_numpy()
     )
-    vetoed_rule = pl.Series("vetoed_rule", rule, dtype=pl.String())
-    return [
-        pl.Series("action", np.where(vetoed, Action.HOLD.value, action), dtype=pl.String()),
-        pl.Series("rule", np.where(vetoed, VETO_RULE, rule), dtype=pl.String()),
-        pl.Series("priority", np.where(vetoed, 0, priority), dtype=pl.Int64()),
-        vetoed_rule.zip_with(
-            pl.Series(vetoed), pl.repeat(None, len(rule), dtype=pl.String(), eager=True)
-        ),
-        pl.Series("marketable", decided & (rule == "catastrophic_move"), dtype=pl.Boolean()),
-        pl.Series("roll_to_close", roll_to_close & ~vetoed, dtype=pl.Boolean()),
-    ]
+    return _named(plans, winner, action, vetoed, roll_to_close & ~vetoed)
+
+
+def _named(
+    plans: tuple[RulePlan, ...],
+    winner: IntArray,
+    action: IntArray,
+    vetoed: npt.NDArray[np.bool_],
+    roll_to_close: npt.NDArray[np.bool_],
+) -> pl.DataFrame:
+    """Rule and action names gathered by index (``-1``: no rule)."""
+    count = len(plans)
+    labels = pl.Series(
+        [plan.name for plan in plans] + [HOLD_RULE, VETO_RULE, None], dtype=pl.String()
+    )
+    deciding = np.where(winner < 0, count, winner)
+    catastrophic = next(i for i, plan in enumerate(plans) if plan.name == "catastrophic_move")
+    actions = pl.Series([member.value for member in Action], dtype=pl.String())
+    return pl.DataFrame(
+        {
+            "action": actions.gather(np.where(vetoed, _ACTION_CODES[Action.HOLD], action)),
+            "rule": labels.gather(np.where(vetoed, count + 1, deciding)),
+            "priority": np.where(vetoed, 0, winner + 1).astype(np.int64),
+            "vetoed_rule": labels.gather(np.where(vetoed, deciding, count + 2)),
+            "marketable": winner == catastrophic,
+            "roll_to_close": roll_to_close,
+        }
+    )

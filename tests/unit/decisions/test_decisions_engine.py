@@ -297,3 +297,17 @@ def test_exactly_one_action_per_strategy_by_the_first_triggered_rule(
         if row["vetoed_rule"]:
             assert rank >= 5
             assert row["action"] == Action.HOLD.value
+
+
+def test_an_empty_book_gets_no_decisions() -> None:
+    strategy, quotes = spread("adopted", **PROFIT)
+    for book in (
+        book_of((strategy, quotes)).head(0),
+        book_of((strategy, quotes), unmanaged=["adopted"]),
+    ):
+        cycle = decide(book)
+
+        assert cycle.frame.height == 0
+        assert cycle.frame.columns[: len(DECISION_COLUMNS)] == list(DECISION_COLUMNS)
+        assert cycle.decisions() == ()
+        assert cycle.triggered() == ()
