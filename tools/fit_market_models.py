@@ -32,7 +32,6 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy.optimize import least_squares
-from scipy.special import ndtr
 
 from v6.market.cboe import (
     CboeChain,
@@ -217,27 +216,13 @@ def risk_reversals(days: list[Day], surface: VolSurface) -> None:
             real = vol_at_delta(day.smiles, expiry["expiry"], "P", -0.25) - vol_at_delta(
                 day.smiles, expiry["expiry"], "C", 0.25
             )
-            model = model_risk_reversal(surface, day.vix, expiry["T"], day.rate, expiry["q"])
+            model = surface.vol_at_delta(day.vix, expiry["T"], -0.25) - surface.vol_at_delta(
+                day.vix, expiry["T"], 0.25
+            )
             print(
                 f"  {day.name} {expiry['T'] * 365:5.0f} d: real {real * 100:5.2f}  "
                 f"model {model * 100:5.2f}"
             )
-
-
-def model_risk_reversal(
-    surface: VolSurface, vix: float, years: float, rate: float, q: float
-) -> float:
-    """Model 25-delta put vol minus call vol, solving delta(K) = +-0.25 on a strike grid."""
-    k = np.linspace(-1.0, 0.5, 3001)
-    vol = surface.vol(vix, k, years)
-    total = vol * math.sqrt(years)
-    d1 = (-k + 0.5 * total * total) / total
-    growth = math.exp(-q * years)
-    put_delta = -growth * ndtr(-d1)
-    call_delta = growth * ndtr(d1)
-    put_vol = np.interp(-0.25, put_delta[::-1], vol[::-1])
-    call_vol = np.interp(-0.25, -call_delta, vol)
-    return float(put_vol - call_vol)
 
 
 def butterfly_scan(surface: VolSurface) -> None:

@@ -115,7 +115,9 @@ def bridge_path(bar: DailyBar, steps: int, rng: np.random.Generator) -> FloatArr
     indices = np.array(sorted(anchors), dtype=np.int64)
     log_values = np.log([anchors[int(i)] for i in indices])
     path = _pinned_walk(indices, log_values, noise)
-    prices = np.clip(np.exp(_fold(path, log_low, log_high)), bar.low, bar.high)
+    if log_high > log_low:  # a range of a few ulps can vanish in logs; the clip below suffices
+        path = _fold(path, log_low, log_high)
+    prices = np.clip(np.exp(path), bar.low, bar.high)
     prices[indices] = [anchors[int(i)] for i in indices]
     return prices
 

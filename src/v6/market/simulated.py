@@ -163,6 +163,7 @@ class SimulatedMarket:
         calendar: TradingCalendar | None = None,
     ) -> None:
         self._config = config
+        self._seed = config.seed
         self._surface = surface
         self._spreads = spreads
         self._calendar = calendar or nyse_calendar()
@@ -344,11 +345,13 @@ class SimulatedMarket:
         for i, (symbol, expiry) in enumerate(pairs):
             keys[i] = _slice_key(symbol, expiry)
             close = session.expiry_close.get(expiry)
-            if symbol not in session.paths or close is None:
+            if symbol not in session.paths:
+                continue
+            spot[i] = session.paths[symbol][self._step]
+            if close is None:
                 continue
             listed[i] = True
             years[i] = (close - now) / _MICROS_PER_YEAR
-            spot[i] = session.paths[symbol][self._step]
             escrowed[i] = spot[i] - self._dividend_value(symbol, expiry, now)
             scale[i] = session.scales[symbol]
         return _Slices(tuple(p[0] for p in pairs), years, spot, escrowed, scale, listed, keys)
@@ -385,7 +388,8 @@ class SimulatedMarket:
         abs_delta = np.abs(greeks.delta)
         width = self._spreads.width(greeks.vega / 100.0, abs_delta, years)
         bid, ask = quote_sides(greeks.price, width)
-        keys = _option_keys(slices.key[index], strike, is_call) ^ np.uint64(_epoch_micros(self.now))
+        moment = np.uint64(_epoch_micros(self.now))
+        keys = mix_keys(_option_keys(slices.key[index], strike, is_call) ^ moment, self._seed)
         sizes_mean = np.where(listed, mean_size(abs_delta, years), 0.0)
         return QuoteBatch(
             time=self.now,

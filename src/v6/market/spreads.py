@@ -25,19 +25,20 @@ out-of-the-money implied vol. Median width in dollars, real / model:
 
 and 0.65-0.79 / 0.72-0.85 for |delta| > 0.85; RMSE of ln(model / real) 0.1-0.7 per bucket,
 1.0-1.3 where the real quotes switch regime (|delta| 0.55-0.7) or are sparse (long-dated
-far wings). Quoting rounds the width up to whole cents, so the quoted width is the real one
-within a cent in the short-dated out-of-the-money buckets.
+far wings). Quoting rounds the width up to whole cents: up to 120 days the median quoted width
+is the real one within a cent out of the money and two at the money.
 
 **Ticks.** SPY, QQQ and IWM options are in the penny program: every price is quoted in
 ``TICK`` = $0.01 (see ``quote_sides``). The model price always lies inside the quote; the bid
-is never negative and the ask at least one tick above the bid. A far
-out-of-the-money option worth a fraction of a cent therefore quotes 0.00 bid, 0.01 ask, as
-about 80 % of the real chain's zero-bid quotes do.
+is never negative and the ask at least one tick above the bid. A far out-of-the-money option
+worth a fraction of a cent therefore quotes 0.00 bid, 0.01 ask, as 80 % of the real chain's
+zero-bid quotes do.
 
 **Sizes.** The Cboe downloads carry no sizes, so sizes are plausible, not fitted: exponential
-with a mean of 20 contracts in the wings rising to 500 at the money, less for long maturities,
-drawn from a hash of (seed, time, contract, side) so a quote never depends on which other
-contracts were requested with it.
+with a mean of 20 contracts in the wings (|delta| near 0 or 1) rising to 500 at the money
+(``MIN_MEAN_SIZE + (MAX_MEAN_SIZE - MIN_MEAN_SIZE) (4 |delta| (1 - |delta|))^2``; 290 at 25
+delta, 82 at 10 delta), less for long maturities, drawn from a hash of (seed, time, contract,
+side) so a quote never depends on which other contracts were requested with it.
 """
 
 from __future__ import annotations
@@ -77,8 +78,7 @@ class SpreadModel:
         t = np.maximum(np.asarray(years, dtype=np.float64), 0.0)
         otm = self.v0 * np.exp(t / self.tau) * np.asarray(vega_per_point, dtype=np.float64)
         itm_share = _logistic((np.asarray(abs_delta, dtype=np.float64) - self.d0) / self.dw)
-        width: FloatArray = np.fmax(otm + (self.i0 + self.i1 * t) * itm_share, TICK)
-        width[np.isnan(otm + itm_share)] = np.nan
+        width: FloatArray = np.maximum(otm + (self.i0 + self.i1 * t) * itm_share, TICK)
         return width
 
 
@@ -112,7 +112,7 @@ def last_price(price: npt.ArrayLike, bid: FloatArray, ask: FloatArray) -> FloatA
 def mean_size(abs_delta: npt.ArrayLike, years: npt.ArrayLike) -> FloatArray:
     """Expected displayed size in contracts: largest at the money, smaller in the wings."""
     d = np.clip(np.asarray(abs_delta, dtype=np.float64), 0.0, 1.0)
-    near_money = 4.0 * d * (1.0 - d)
+    near_money = (4.0 * d * (1.0 - d)) ** 2
     t = np.maximum(np.asarray(years, dtype=np.float64), 0.0)
     size: FloatArray = (MIN_MEAN_SIZE + (MAX_MEAN_SIZE - MIN_MEAN_SIZE) * near_money) / (
         1.0 + SIZE_MATURITY_DECAY * t

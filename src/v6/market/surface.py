@@ -38,11 +38,11 @@ structure on the ATM vols of the same expiries. Errors, model minus market, in v
       SPX 2023-02-07                           1.66    1.31       1.52      1.60      1.63
       SPY 2023-09-14                           2.58    0.79       0.88      0.56      0.33
     25-delta risk reversal (put vol - call vol), real / model:
-      SPX 2022: 14 d 5.71 / 4.87, 24 d 6.59 / 5.21;  SPX 2023: 14 d 2.51 / 4.82, 30 d 3.80 /
-      5.31, 52 d 4.94 / 5.72;  SPY 2023: 14 d 1.77 / 3.21, 29 d 2.57 / 3.65, 64 d 3.38 / 4.34
+      SPX 2022: 14 d 5.71 / 4.87, 24 d 6.59 / 5.21;  SPX 2023: 14 d 2.51 / 4.84, 30 d 3.80 /
+      5.33, 52 d 4.94 / 5.75;  SPY 2023: 14 d 1.77 / 3.23, 29 d 2.57 / 3.67, 64 d 3.38 / 4.37
 
 One static shape cannot match days whose skews differ this much (the 2022 day's risk reversal
-is 1.8 times the 2023 days' relative to ATM); the fit splits the difference. The far put wing
+is nearly twice the 2023 days' relative to ATM); the fit splits the difference. The far put wing
 (|delta| < 0.02, beyond ``z = -6``) is 2-6 points low: SSVI's wings are linear in variance.
 
 Units: years of calendar time (ACT/365), volatilities as decimals.
@@ -50,10 +50,12 @@ Units: years of calendar time (ACT/365), volatilities as decimals.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import ndtr
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,6 +64,8 @@ VIX_TENOR_YEARS = 30.0 / DAYS_PER_YEAR
 MIN_VOL_YEARS = 1.0 / (DAYS_PER_YEAR * 24.0 * 60.0)
 """The surface treats anything shorter than one minute as one minute (z is undefined at T=0)."""
 MIN_SPOT_SHARE = 0.25
+DELTA_GRID = np.linspace(-8.0, 8.0, 4001)
+"""Standardized moneyness z searched by `VolSurface.vol_at_delta`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,23 @@ class VolSurface:
         z = np.asarray(log_moneyness, dtype=np.float64) / (atm * np.sqrt(t))
         vol: FloatArray = atm * self.smile.ratio(z, t, atm)
         return vol
+
+    def vol_at_delta(self, vix: float, years: float, delta: float, scale: float = 1.0) -> float:
+        """The vol at the strike whose forward delta is ``delta`` (a put's is negative).
+
+        Forward delta is ``N(d1)`` for a call and ``-N(-d1)`` for a put; it is found on a
+        fine log-moneyness grid (``DELTA_GRID``), accurate to a few hundredths of a point.
+        """
+        if not 0.0 < abs(delta) < 1.0:
+            raise ValueError(f"delta {delta}: expected 0 < |delta| < 1")
+        t = max(years, MIN_VOL_YEARS)
+        k = DELTA_GRID * float(self.term.atm_vol(vix, t, scale)) * math.sqrt(t)
+        vol = self.vol(vix, k, t, scale)
+        total = vol * math.sqrt(t)
+        call_delta = ndtr((-k + 0.5 * total * total) / total)
+        forward_delta = call_delta if delta > 0 else call_delta - 1.0
+        # Forward delta falls as the strike rises; np.interp wants rising abscissae.
+        return float(np.interp(-delta, -forward_delta, vol))
 
 
 FITTED_SURFACE = VolSurface(
