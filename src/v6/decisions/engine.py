@@ -64,6 +64,12 @@ _RECORD_COLUMNS: Final = (
     "quote_ok",
 )
 
+IntArray = npt.NDArray[np.int64]
+_ACTION_CODES: Final = {action: code for code, action in enumerate(Action)}
+_EXIT_CODES: Final = [
+    _ACTION_CODES[action] for action in (Action.CLOSE, Action.ROLL, Action.REDUCE)
+]
+
 HOLD_RULE: Final = "hold"
 VETO_RULE: Final = "market_veto"
 
@@ -288,9 +294,6 @@ def _absurd_market(veto: MarketVeto) -> pl.Expr:
     return ~fair.fill_null(False)
 
 
-IntArray = npt.NDArray[np.int64]
-
-
 def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
     """Index of the deciding rule per row, -1 when none triggered. With ``halt_filters``,
     a triggered halt yields to the first triggered rule after it."""
@@ -300,12 +303,6 @@ def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
         yields = flags[:, 0] & rest.any(axis=1)
         winner = np.where(yields, 1 + rest.argmax(axis=1), winner)
     return winner
-
-
-_ACTION_CODES: Final = {action: code for code, action in enumerate(Action)}
-_EXIT_CODES: Final = [
-    _ACTION_CODES[action] for action in (Action.CLOSE, Action.ROLL, Action.REDUCE)
-]
 
 
 def _resolve(
