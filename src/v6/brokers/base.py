@@ -101,8 +101,8 @@ class Broker(ABC):
         stop_price: float | None = None,
     ) -> OrderState:
         """Change a working order's quantity or prices (``placeOrder`` with the same id).
-        Raises ``UnknownOrderError`` or ``OrderNotModifiableError`` (104); a fill may still
-        arrive at the old terms before the change takes effect."""
+        Raises ``UnknownOrderError`` or ``OrderNotModifiableError`` (104). At IB a fill may
+        still arrive at the old terms before the change takes effect."""
 
     @abstractmethod
     async def cancel_order(self, order_id: int) -> OrderState:

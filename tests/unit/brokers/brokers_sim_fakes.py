@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -53,6 +53,8 @@ class FakeMarket:
     half_spread: float = 0.05
     size: int = 50
     spots: dict[str, float] = field(default_factory=dict)
+    spot_of: Callable[[datetime], float] | None = None
+    """When set, every symbol's spot is this function of the time (survives ``seek``)."""
     overrides: dict[OptionContract, PinnedQuote] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -73,7 +75,7 @@ class FakeMarket:
         return self.times[self.index]
 
     def spot(self, symbol: str) -> float:
-        return self.spots[symbol]
+        return self.spots[symbol] if self.spot_of is None else self.spot_of(self.now)
 
     def expirations(self, symbol: str) -> tuple[date, ...]:
         today = self.now.astimezone(NEW_YORK).date()
@@ -111,7 +113,7 @@ class FakeMarket:
         )
 
     def _row(self, contract: OptionContract) -> tuple[float, float, int, int, float]:
-        spot = self.spots.get(contract.underlying, math.nan)
+        spot = self.spot(contract.underlying) if contract.underlying in self.symbols else math.nan
         pinned = self.overrides.get(contract)
         if pinned is not None:
             return pinned.bid, pinned.ask, pinned.bid_size, pinned.ask_size, spot

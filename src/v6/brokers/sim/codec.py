@@ -13,7 +13,7 @@ from typing import Any
 from v6.brokers.events import ExecutionEvent
 from v6.brokers.sim.account import Account, Holding
 from v6.brokers.sim.faults import BadQuoteKind, FaultCounters
-from v6.brokers.sim.orders import OrderChange, SimOrder
+from v6.brokers.sim.orders import SimOrder
 from v6.brokers.types import (
     ExecutionKind,
     OcaType,
@@ -77,7 +77,6 @@ def spec_from_json(data: Json) -> OrderSpec:
 
 
 def order_to_json(order: SimOrder) -> Json:
-    change = order.change_requested
     return {
         "order_id": order.order_id,
         "spec": spec_to_json(order.spec),
@@ -91,15 +90,11 @@ def order_to_json(order: SimOrder) -> Json:
         "stock_value_traded": order.stock_value_traded,
         "triggered": order.triggered,
         "cancel_requested": order.cancel_requested,
-        "change_requested": None
-        if change is None
-        else [change.quantity, change.limit_price, change.stop_price],
         "message": order.message,
     }
 
 
 def order_from_json(data: Json) -> SimOrder:
-    change = data["change_requested"]
     return SimOrder(
         order_id=int(data["order_id"]),
         spec=spec_from_json(data["spec"]),
@@ -113,7 +108,6 @@ def order_from_json(data: Json) -> SimOrder:
         stock_value_traded=float(data["stock_value_traded"]),
         triggered=bool(data["triggered"]),
         cancel_requested=bool(data["cancel_requested"]),
-        change_requested=None if change is None else OrderChange(*change),
         message=data["message"],
     )
 

@@ -10,8 +10,8 @@ step due up to ``t`` (the market's ``advance``), in order. Each step
 3. prices what it needs in one call (``PriceBook``);
 4. releases orders held for the open, matches every eligible order in id order
    (``matching``) and applies OCA and bracket reactions (``orders``);
-5. applies cancels and modifications requested before the step - after matching, so a fill
-   can win the race - and streams quotes to the subscribed lines.
+5. applies cancels requested before the step - after matching, so a fill can win the race -
+   and streams quotes to the subscribed lines.
 
 Steps are ``bar_step_minutes`` apart from each session's open to its close (both included);
 the exchange checks that the market steps on that grid. Requests act at the exchange's
@@ -110,7 +110,7 @@ class SimExchange:
             state = ExchangeState.from_json(recovered.state, recovered.time)
             market.seek(state.time)
         self._state = state
-        self.faults = Faults(config.faults, state.fault_rng, state.counters)
+        self.faults = Faults(config.faults, state.fault_rng, state.quote_rng, state.counters)
         self.faults.bind(self._lose_connectivity, self._commit)
         self._ledger = Ledger(state, self._emit)
         self._prices = PriceBook(market)
@@ -159,6 +159,11 @@ class SimExchange:
     def order(self, order_id: int) -> OrderState | None:
         order = self._state.orders.get(order_id)
         return None if order is None else order.state()
+
+    def close(self) -> None:
+        """Close the journal (every change is already on disk; a kill loses nothing)."""
+        if self._journal is not None:
+            self._journal.close()
 
     def state_json(self) -> str:
         """The whole state as canonical JSON (what the journal records)."""
@@ -384,7 +389,8 @@ class SimExchange:
                 isinstance(leg.contract, OptionContract) and leg.contract.expiry <= day
                 for leg in order.spec.legs
             )
-            if order.spec.tif is TimeInForce.DAY or expiring:
+            held_for_open = order.status is OrderStatus.PRE_SUBMITTED and order.parent_id is None
+            if (order.spec.tif is TimeInForce.DAY and not held_for_open) or expiring:
                 reason = "contract expired" if expiring else "day order ended at the close"
                 self.end_order(order, OrderStatus.CANCELLED, reason, time)
         account = self._state.account

@@ -16,7 +16,9 @@ rates of ``broker.sim.faults`` in the configuration.
 Faults change what V6 *sees* (quotes) and how the exchange *answers* (rejections, partial
 fills, outages); the market and the fill model underneath stay clean. Every decision comes from
 a seeded generator whose state is journaled, so a run with faults is as deterministic as one
-without.
+without. Quote faults draw from their own generator: how many quotes V6 asks for never
+changes a fill, a rejection or an outage (a client resuming after a crash re-subscribes, and
+its quotes' faults may then differ from the run that did not crash; nothing else does).
 """
 
 from __future__ import annotations
@@ -72,10 +74,12 @@ class Faults:
         self,
         config: FaultInjectionConfig,
         rng: np.random.Generator,
+        quote_rng: np.random.Generator,
         counters: FaultCounters | None = None,
     ) -> None:
         self._config = config
-        self.rng = rng
+        self._rng = rng
+        self._quote_rng = quote_rng
         self.counters = counters if counters is not None else FaultCounters()
         self._on_disconnect: Callable[[float], None] | None = None
         self._on_change: Callable[[], None] = _nothing
@@ -112,8 +116,8 @@ class Faults:
         self.counters.bad_kind = BadQuoteKind(kind)
         self._on_change()
 
-    def _chance(self, rate: float) -> bool:
-        return rate > 0 and bool(self.rng.random() < rate)
+    def _chance(self, rate: float, rng: np.random.Generator | None = None) -> bool:
+        return rate > 0 and bool((rng or self._rng).random() < rate)
 
     def outage_starts(self) -> bool:
         """Decided once per market step."""
@@ -151,11 +155,11 @@ class Faults:
         if counters.bad_quotes > 0:
             counters.bad_quotes -= 1
             return spoil(quote, counters.bad_kind)
-        if previous is not None and self._chance(self._config.stale_quote_rate):
+        if previous is not None and self._chance(self._config.stale_quote_rate, self._quote_rng):
             return previous
-        if self._chance(self._config.bad_quote_rate):
+        if self._chance(self._config.bad_quote_rate, self._quote_rng):
             kinds = list(BadQuoteKind)
-            return spoil(quote, kinds[int(self.rng.integers(len(kinds)))])
+            return spoil(quote, kinds[int(self._quote_rng.integers(len(kinds)))])
         return quote
 
 

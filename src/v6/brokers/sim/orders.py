@@ -13,9 +13,9 @@ Bracket children form an OCA group of type 2 among themselves, so a partial take
 shrinks the stop instead of cancelling it. When the parent ends, its held children are
 released with the parent's filled quantity, or cancelled if nothing filled.
 
-Cancels and modifications are *requests*: the exchange applies them after the next step's
-matching (or at the end of the next clock advance when no step comes first), so a fill can
-win the race, as at IB.
+A cancel is a *request*: the exchange applies it after the next step's matching (or at the
+end of the next clock advance when no step comes first), so a fill can win the race, as at
+IB. A modification applies at once: the next step matches the order on its new terms.
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ class SimOrder:
     stock_value_traded: float = 0.0
     triggered: bool = False
     cancel_requested: bool = False
-    change_requested: OrderChange | None = None
     message: str = ""
 
     @property
@@ -87,7 +86,6 @@ class SimOrder:
         self.status = status
         self.message = message
         self.cancel_requested = False
-        self.change_requested = None
 
 
 @dataclass(slots=True)

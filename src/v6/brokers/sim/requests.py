@@ -13,8 +13,9 @@ A rejected order is reported as ``ErrorEvent`` then ``OrderStatusEvent`` Inactiv
 Orders placed while the market is closed wait PreSubmitted for the open; bracket children
 wait PreSubmitted for their parent.
 
-Cancels and modifications of working orders are recorded and applied by ``apply_requests``
-after the next step's matching (see ``orders``); held orders change at once.
+A cancel of a working order is recorded and applied by ``apply_requests`` after the next
+step's matching (see ``orders``); a held order is cancelled at once. Modifications apply at
+once.
 """
 
 from __future__ import annotations
@@ -193,13 +194,8 @@ class RequestDesk:
             message = f"Cannot modify a filled or cancelled order: {order.status}"
             exchange.emit(ErrorEvent(exchange.now, 104, message, order_id))
             raise OrderNotModifiableError(message, code=104, req_id=order_id)
-        merged = _merge(order.change_requested, change)
-        spec = self._changed_spec(order, merged)
-        if order.status is OrderStatus.PRE_SUBMITTED:
-            order.spec = spec
-            exchange.report(order)
-        else:
-            order.change_requested = merged
+        order.spec = self._changed_spec(order, change)
+        exchange.report(order)
         return order
 
     @staticmethod
@@ -223,41 +219,17 @@ class RequestDesk:
         return order.spec.changed(change.quantity, change.limit_price, change.stop_price)
 
     def apply_requests(self) -> None:
-        """Apply the cancels and modifications waiting since before this step."""
+        """Apply the cancels waiting since before this step."""
         exchange = self._exchange
         for order in exchange.state.orders.orders.values():
-            if order.cancel_requested:
-                order.cancel_requested = False
-                if order.is_done:
-                    message = (
-                        f"OrderId {order.order_id} that needs to be cancelled cannot be "
-                        f"cancelled, state: {order.status.value}."
-                    )
-                    exchange.emit(ErrorEvent(exchange.now, 10148, message, order.order_id))
-                else:
-                    self._cancel_now(order)
-            if order.change_requested is not None:
-                self._apply_change(order, order.change_requested)
-
-    def _apply_change(self, order: SimOrder, change: OrderChange) -> None:
-        exchange = self._exchange
-        order.change_requested = None
-        if order.is_done:
-            message = f"Cannot modify order {order.order_id}: it is {order.status.value}"
-            exchange.emit(ErrorEvent(exchange.now, 104, message, order.order_id))
-            return
-        if change.quantity is not None and change.quantity <= order.filled:
-            change = OrderChange(None, change.limit_price, change.stop_price)
-        order.spec = self._changed_spec(order, change)
-        exchange.report(order)
-
-
-def _merge(pending: OrderChange | None, change: OrderChange) -> OrderChange:
-    """A new modification on top of one not yet applied."""
-    if pending is None:
-        return change
-    return OrderChange(
-        change.quantity if change.quantity is not None else pending.quantity,
-        change.limit_price if change.limit_price is not None else pending.limit_price,
-        change.stop_price if change.stop_price is not None else pending.stop_price,
-    )
+            if not order.cancel_requested:
+                continue
+            order.cancel_requested = False
+            if order.is_done:
+                message = (
+                    f"OrderId {order.order_id} that needs to be cancelled cannot be "
+                    f"cancelled, state: {order.status.value}."
+                )
+                exchange.emit(ErrorEvent(exchange.now, 10148, message, order.order_id))
+            else:
+                self._cancel_now(order)

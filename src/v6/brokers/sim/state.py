@@ -17,7 +17,9 @@ from v6.config.broker import SimConfig
 
 FILL_STREAM = 1
 FAULT_STREAM = 2
-"""Independent random streams per seed: fills never shift because faults were drawn."""
+QUOTE_FAULT_STREAM = 3
+"""Independent random streams per seed: fills never shift because faults were drawn, and
+order-side faults never shift because V6 asked for more or fewer quotes."""
 
 
 def seeded(seed: int, stream: int) -> np.random.Generator:
@@ -52,6 +54,7 @@ class ExchangeState:
     account: Account
     fill_rng: np.random.Generator
     fault_rng: np.random.Generator
+    quote_rng: np.random.Generator
     orders: OrderBook = field(default_factory=OrderBook)
     counters: FaultCounters = field(default_factory=FaultCounters)
     finished: bool = False
@@ -70,6 +73,7 @@ class ExchangeState:
             account=Account(account_id, config.starting_cash),
             fill_rng=seeded(config.seed, FILL_STREAM),
             fault_rng=seeded(config.seed, FAULT_STREAM),
+            quote_rng=seeded(config.seed, QUOTE_FAULT_STREAM),
         )
 
     def take_order_id(self) -> int:
@@ -93,6 +97,7 @@ class ExchangeState:
             "orders": [codec.order_to_json(order) for order in self.orders.orders.values()],
             "fill_rng": self.fill_rng.bit_generator.state,
             "fault_rng": self.fault_rng.bit_generator.state,
+            "quote_rng": self.quote_rng.bit_generator.state,
             "faults": codec.counters_to_json(self.counters),
             "outage_until": None
             if self.outage_until is None
@@ -113,6 +118,7 @@ class ExchangeState:
             account=codec.account_from_json(data["account"]),
             fill_rng=_generator_from(data["fill_rng"]),
             fault_rng=_generator_from(data["fault_rng"]),
+            quote_rng=_generator_from(data["quote_rng"]),
             orders=orders,
             counters=codec.counters_from_json(data["faults"]),
             finished=bool(data["finished"]),

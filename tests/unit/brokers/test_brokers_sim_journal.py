@@ -1,0 +1,170 @@
+"""Determinism and the journal: the same seed and orders give the same run, and a run killed
+at any point resumes from ``<data-dir>/sim/`` exactly where the exchange was."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from brokers_sim_fakes import (
+    FakeMarket,
+    call,
+    open_fake,
+    put,
+    run,
+    single,
+    step,
+)
+
+from v6.brokers import (
+    BrokerEvent,
+    OcaType,
+    OrderLeg,
+    OrderSpec,
+    OrderStatus,
+    PositionEvent,
+    QuoteEvent,
+    TimeInForce,
+)
+from v6.brokers.sim import JournalMismatchError, Simulation
+from v6.brokers.sim.journal import JOURNAL_FILE, Journal
+from v6.config.broker import FaultInjectionConfig
+
+STEPS = 20
+FAULTS = FaultInjectionConfig(reject_rate=0.1, partial_fill_rate=0.3)
+
+
+def wavy_spot(time: datetime) -> float:
+    """A deterministic path for the fake market, a function of time only (survives seek)."""
+    minutes = time.hour * 60 + time.minute + time.day * 24 * 60
+    return 400.0 + ((minutes // 30) % 7 - 3) * 1.5
+
+
+def market() -> FakeMarket:
+    return FakeMarket(spot_of=wavy_spot)
+
+
+async def act(sim: Simulation, index: int) -> None:
+    """The orders of step ``index``: limits inside the spread (the seeded fill model), a
+    combo, OCA, a bracket, cancels, modifications and forced partial fills."""
+    broker = sim.broker
+    if index == 0:
+        await broker.place_order(single(put(390), 1, 5, 1.00))
+        await broker.place_order(single(call(405), -1, 3, -1.00, tif=TimeInForce.GTC))
+        spread = (OrderLeg(put(395), -1), OrderLeg(put(385), 1))
+        await broker.place_order(OrderSpec(spread, 2, limit_price=-0.05))
+    elif index == 3:
+        await broker.place_bracket(single(put(380), 1, 2, 1.02), -1.50, -0.60)
+        for strike in (410, 415):
+            spec = single(call(strike), 1, 2, 1.01, oca_group="pair", oca_type=OcaType(2))
+            await broker.place_order(spec)
+    elif index == 6:
+        broker.faults.partial_fills(2)
+        for order in await broker.open_orders():
+            if order.order_id % 2 == 0:
+                await broker.cancel_order(order.order_id)
+    elif index == 9:
+        for order in await broker.open_orders():
+            if order.spec.limit_price is not None and order.status is OrderStatus.SUBMITTED:
+                await broker.modify_order(order.order_id, limit_price=order.spec.limit_price)
+    elif index == 15:
+        await broker.place_order(single(put(400), -1, 4, -0.99))
+
+
+async def play(sim: Simulation, first: int, last: int, log: list[BrokerEvent]) -> None:
+    stream = sim.broker.events()
+    await sim.broker.connect()
+    for index in range(first, last):
+        await act(sim, index)
+        await step(sim)
+    log.extend(e for e in stream.drain() if not isinstance(e, QuoteEvent))
+    stream.close()
+
+
+def full_run(seed: int, journal_dir: Path | None = None) -> tuple[str, list[BrokerEvent]]:
+    sim, _ = open_fake(market(), journal_dir=journal_dir, seed=seed, faults=FAULTS)
+    log: list[BrokerEvent] = []
+    run(play(sim, 0, STEPS, log))
+    sim.exchange.close()
+    return sim.exchange.state_json(), log
+
+
+def test_the_same_seed_and_orders_give_the_same_fills_and_pnl() -> None:
+    first_state, first_log = full_run(seed=11)
+    second_state, second_log = full_run(seed=11)
+    assert first_state == second_state
+    assert first_log == second_log
+    assert any(isinstance(event, PositionEvent) for event in first_log)
+    other_state, _ = full_run(seed=12)
+    assert other_state != first_state
+
+
+@pytest.mark.parametrize("kill_after", [1, 7, 13])
+def test_a_killed_run_resumes_exactly_where_the_exchange_was(
+    tmp_path: Path, kill_after: int
+) -> None:
+    expected_state, expected_log = full_run(seed=5, journal_dir=tmp_path / "whole")
+    directory = tmp_path / "killed"
+    first, _ = open_fake(market(), journal_dir=directory, seed=5, faults=FAULTS)
+    before: list[BrokerEvent] = []
+    run(play(first, 0, kill_after, before))
+    first.exchange.close()  # the process dies here; everything was already on disk
+    second, _ = open_fake(market(), journal_dir=directory, seed=5, faults=FAULTS)
+    assert second.exchange.state_json() == first.exchange.state_json()
+    assert second.clock.now() == first.clock.now()
+    after: list[BrokerEvent] = []
+    run(play(second, kill_after, STEPS, after))
+    assert second.exchange.state_json() == expected_state
+    trading = [e for e in expected_log if type(e).__name__ != "ConnectionEvent"]
+    resumed = [e for e in before + after if type(e).__name__ != "ConnectionEvent"]
+    farm_codes = {2104, 2106, 2158}
+    assert [e for e in resumed if getattr(e, "code", None) not in farm_codes] == [
+        e for e in trading if getattr(e, "code", None) not in farm_codes
+    ]
+
+
+def test_the_journal_is_json_lines_with_a_header_and_fsynced_states(tmp_path: Path) -> None:
+    full_run(seed=3, journal_dir=tmp_path)
+    lines = [json.loads(line) for line in (tmp_path / JOURNAL_FILE).read_text().splitlines()]
+    assert lines[0]["kind"] == "header"
+    assert lines[0]["run"]["seed"] == 3
+    kinds = {line["kind"] for line in lines[1:]}
+    assert kinds <= {"state", "clock"}
+    assert "state" in kinds
+    seqs = [line["seq"] for line in lines[1:]]
+    assert seqs == sorted(seqs)
+    state = next(line["state"] for line in reversed(lines) if line["kind"] == "state")
+    assert {"time", "account", "orders", "fill_rng", "next_order_id", "executions"} <= set(state)
+
+
+def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
+    sim, _ = open_fake(market(), journal_dir=tmp_path, seed=3)
+    run(play(sim, 0, 4, []))
+    sim.exchange.close()
+    with (tmp_path / JOURNAL_FILE).open("a") as journal:
+        journal.write('{"kind": "state", "seq": 999, "state": {"ti')
+    resumed, _ = open_fake(market(), journal_dir=tmp_path, seed=3)
+    assert resumed.exchange.state_json() == sim.exchange.state_json()
+
+
+def test_a_journal_of_another_run_is_refused(tmp_path: Path) -> None:
+    sim, _ = open_fake(market(), journal_dir=tmp_path, seed=3)
+    sim.exchange.close()
+    with pytest.raises(JournalMismatchError, match="belongs to run"):
+        open_fake(market(), journal_dir=tmp_path, seed=4)
+
+
+def test_compaction_keeps_the_journal_short_and_resumable(tmp_path: Path) -> None:
+    header = {"run": "r"}
+    journal = Journal(tmp_path, compact_after=5)
+    assert journal.open(header) is None
+    for i in range(12):
+        journal.record_state({"time": f"t{i}", "value": i})
+        journal.record_clock(f"c{i}")
+    journal.close()
+    assert len((tmp_path / JOURNAL_FILE).read_text().splitlines()) <= 6
+    resumed = Journal(tmp_path).open(header)
+    assert resumed is not None
+    assert (resumed.state["value"], resumed.time) == (11, "c11")
