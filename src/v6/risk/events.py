@@ -81,15 +81,15 @@ class RiskEvent:
         )
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
-    def to_row(self) -> dict[str, object]:
-        """The event as a risk_events row: ``event_id`` first, ``kind`` as text, ``at`` an
-        aware UTC datetime."""
-        return {
-            "event_id": self.event_id,
-            "kind": self.kind.value,
-            "at": self.at,
-            "reason": self.reason,
-            "strategy_id": self.strategy_id,
+    @property
+    def level(self) -> str:
+        """Which of the three risk levels the event belongs to: ``portfolio`` (intents and
+        limits) or ``system`` (breaker and halt)."""
+        return "portfolio" if self.kind in _PORTFOLIO_KINDS else "system"
+
+    def details(self) -> dict[str, object]:
+        """The optional fields that are set, by name."""
+        fields = {
             "intent": self.intent,
             "limit": self.limit,
             "value": self.value,
@@ -97,7 +97,30 @@ class RiskEvent:
             "from_state": self.from_state,
             "to_state": self.to_state,
         }
+        return {name: value for name, value in fields.items() if value is not None}
 
+    def to_row(self) -> dict[str, object]:
+        """The event as a risk_events row (the store's columns): ``event_id``, ``at`` (aware
+        UTC), ``level``, ``kind``, ``strategy_id``, ``reason`` and ``details``."""
+        return {
+            "event_id": self.event_id,
+            "at": self.at,
+            "level": self.level,
+            "kind": self.kind.value,
+            "strategy_id": self.strategy_id,
+            "reason": self.reason,
+            "details": self.details(),
+        }
+
+
+_PORTFOLIO_KINDS = frozenset(
+    {
+        RiskEventKind.INTENT_ACCEPTED,
+        RiskEventKind.INTENT_REJECTED,
+        RiskEventKind.LIMIT_BREACHED,
+        RiskEventKind.LIMIT_CLEARED,
+    }
+)
 
 _ALERTING = {
     RiskEventKind.LIMIT_BREACHED: Severity.WARNING,

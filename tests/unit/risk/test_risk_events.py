@@ -34,13 +34,22 @@ def test_the_same_event_has_the_same_key_and_another_event_another() -> None:
     assert rejected().event_id != rejected(at=AT + timedelta(microseconds=1)).event_id
 
 
-def test_a_row_has_the_key_first_and_a_utc_time() -> None:
+def test_a_row_has_the_store_columns_with_the_set_fields_as_details() -> None:
     row = rejected().to_row()
 
     assert next(iter(row)) == "event_id"
-    assert row["kind"] == "intent_rejected"
-    assert row["at"] == AT
-    assert (row["limit"], row["value"], row["limit_value"]) == ("delta", 210.0, 200.0)
+    assert (row["at"], row["level"], row["kind"]) == (AT, "portfolio", "intent_rejected")
+    assert row["details"] == {
+        "intent": "open",
+        "limit": "delta",
+        "value": 210.0,
+        "limit_value": 200.0,
+    }
+    transition = RiskEvent(
+        RiskEventKind.BREAKER_TRANSITION, AT, "tripped", from_state="closed", to_state="open"
+    )
+    assert transition.to_row()["level"] == "system"
+    assert transition.details() == {"from_state": "closed", "to_state": "open"}
 
 
 @pytest.mark.parametrize(
