@@ -17,6 +17,7 @@ it.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,7 +25,6 @@ from v6.market.calendar import TradingCalendar
 from v6.market.history import load_dividends
 
 PROJECTION_WINDOW_DAYS = 350
-_MAX_PROJECTED_YEARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,7 @@ class DividendSchedule:
             Dividend(ex_date, amount, projected=False)
             for ex_date, amount in frame.select("ex_date", "amount").iter_rows()
         )
-        last = self._known[-1].ex_date if self._known else None
-        self._template = tuple(
-            d for d in self._known if last and d.ex_date > last - timedelta(PROJECTION_WINDOW_DAYS)
-        )
+        self._template = _last_year(self._known)
 
     def between(self, after: date, through: date) -> tuple[Dividend, ...]:
         """Dividends with ``after < ex_date <= through``, in ex-date order."""
@@ -61,7 +58,7 @@ class DividendSchedule:
         if not self._template:
             return ()
         found: list[Dividend] = []
-        for years in range(1, _MAX_PROJECTED_YEARS + 1):
+        for years in itertools.count(1):
             shifted = [self._shift(d, years) for d in self._template]
             found.extend(d for d in shifted if d.ex_date <= through)
             if all(d.ex_date > through for d in shifted):
@@ -74,6 +71,14 @@ class DividendSchedule:
         if not self._calendar.is_session(nominal):
             ex_date = self._calendar.previous_session(nominal)
         return Dividend(ex_date, dividend.amount, projected=True)
+
+
+def _last_year(known: tuple[Dividend, ...]) -> tuple[Dividend, ...]:
+    """The dividends that repeat past the data: those of its last PROJECTION_WINDOW_DAYS."""
+    if not known:
+        return ()
+    start = known[-1].ex_date - timedelta(days=PROJECTION_WINDOW_DAYS)
+    return tuple(d for d in known if d.ex_date > start)
 
 
 def _add_years(day: date, years: int) -> date:

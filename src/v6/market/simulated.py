@@ -138,7 +138,6 @@ class _Session:
 class _Slices:
     """Per (symbol, expiry) inputs at the current step; options point into them by index."""
 
-    symbol: tuple[str, ...]
     years: FloatArray
     spot: FloatArray
     escrowed: FloatArray
@@ -163,7 +162,6 @@ class SimulatedMarket:
         calendar: TradingCalendar | None = None,
     ) -> None:
         self._config = config
-        self._seed = config.seed
         self._surface = surface
         self._spreads = spreads
         self._calendar = calendar or nyse_calendar()
@@ -175,9 +173,7 @@ class SimulatedMarket:
             raise ValueError(
                 f"sim window {config.start_date}..{config.end_date} holds no NYSE session"
             )
-        for symbol in self._symbols:
-            daily_bar(symbol, self._sessions[0])
-            daily_bar(symbol, self._sessions[-1])
+        self._check_history_covers_window()
         self._opens = [self._calendar.session_open(day) for day in self._sessions]
         self._session_index = 0
         self._step = 0
@@ -215,7 +211,7 @@ class SimulatedMarket:
             return True
         if self._session_index + 1 == len(self._sessions):
             return False
-        self._enter(self._session_index + 1, 0)
+        self._enter(self._session_index + 1)
         return True
 
     def seek(self, time: datetime) -> None:
@@ -232,7 +228,7 @@ class SimulatedMarket:
         step_length = timedelta(minutes=self._config.bar_step_minutes)
         step = (time - self._opens[index]) // step_length
         if index != self._session_index:
-            self._enter(index, 0)
+            self._enter(index)
         self._step = min(step, len(self._current.times) - 1)
 
     def at(self, time: datetime) -> SimulatedMarket:
@@ -243,10 +239,11 @@ class SimulatedMarket:
         market.seek(time)
         return market
 
-    def _enter(self, session_index: int, step: int) -> None:
+    def _enter(self, session_index: int) -> None:
+        """Move to the open of a session."""
         self._current = self._build_session(self._sessions[session_index])
         self._session_index = session_index
-        self._step = step
+        self._step = 0
 
     # -- the market now --------------------------------------------------------------------
 
@@ -354,7 +351,7 @@ class SimulatedMarket:
             years[i] = (close - now) / _MICROS_PER_YEAR
             escrowed[i] = spot[i] - self._dividend_value(symbol, expiry, now)
             scale[i] = session.scales[symbol]
-        return _Slices(tuple(p[0] for p in pairs), years, spot, escrowed, scale, listed, keys)
+        return _Slices(years, spot, escrowed, scale, listed, keys)
 
     def _dividend_value(self, symbol: str, expiry: date, now: int) -> float:
         session = self._current
@@ -388,8 +385,8 @@ class SimulatedMarket:
         abs_delta = np.abs(greeks.delta)
         width = self._spreads.width(greeks.vega / 100.0, abs_delta, years)
         bid, ask = quote_sides(greeks.price, width)
-        moment = np.uint64(_epoch_micros(self.now))
-        keys = mix_keys(_option_keys(slices.key[index], strike, is_call) ^ moment, self._seed)
+        option_keys = _option_keys(slices.key[index], strike, is_call)
+        keys = mix_keys(option_keys ^ np.uint64(_epoch_micros(self.now)), self._config.seed)
         sizes_mean = np.where(listed, mean_size(abs_delta, years), 0.0)
         return QuoteBatch(
             time=self.now,
@@ -428,6 +425,12 @@ class SimulatedMarket:
                 for expiry in expirations
             },
         )
+
+    def _check_history_covers_window(self) -> None:
+        """Fail at construction, not mid-run, if the shipped bars miss the window's ends."""
+        for symbol in self._symbols:
+            daily_bar(symbol, self._sessions[0])
+            daily_bar(symbol, self._sessions[-1])
 
     def _path(self, symbol: str) -> FloatArray:
         self._check_symbol(symbol)
