@@ -27,8 +27,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+## Every speed check; each prints ratios against a peer measured in the same run.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_pricing.py
+	for bench in benchmarks/bench_*.py; do echo "== $$bench"; $(BIN)/python $$bench || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
