@@ -154,7 +154,7 @@ def sim_config(**changes: Any) -> BrokerConfig:
 def open_fake(
     market: FakeMarket | None = None,
     *,
-    journal_dir: Path | None = None,
+    data_dir: Path | None = None,
     dividends: dict[str, dict[date, float]] | None = None,
     **config: Any,
 ) -> tuple[Simulation, FakeMarket]:
@@ -162,7 +162,7 @@ def open_fake(
     sim = open_simulation(
         market,
         sim_config(**config),
-        journal_dir=journal_dir,
+        data_dir=data_dir,
         dividends=dividends if dividends is not None else {},
     )
     return sim, market

@@ -83,8 +83,8 @@ async def play(sim: Simulation, first: int, last: int, log: list[BrokerEvent]) -
     stream.close()
 
 
-def full_run(seed: int, journal_dir: Path | None = None) -> tuple[str, list[BrokerEvent]]:
-    sim, _ = open_fake(market(), journal_dir=journal_dir, seed=seed, faults=FAULTS)
+def full_run(seed: int, data_dir: Path | None = None) -> tuple[str, list[BrokerEvent]]:
+    sim, _ = open_fake(market(), data_dir=data_dir, seed=seed, faults=FAULTS)
     log: list[BrokerEvent] = []
     run(play(sim, 0, STEPS, log))
     sim.exchange.close()
@@ -105,13 +105,13 @@ def test_the_same_seed_and_orders_give_the_same_fills_and_pnl() -> None:
 def test_a_killed_run_resumes_exactly_where_the_exchange_was(
     tmp_path: Path, kill_after: int
 ) -> None:
-    expected_state, expected_log = full_run(seed=5, journal_dir=tmp_path / "whole")
+    expected_state, expected_log = full_run(seed=5, data_dir=tmp_path / "whole")
     directory = tmp_path / "killed"
-    first, _ = open_fake(market(), journal_dir=directory, seed=5, faults=FAULTS)
+    first, _ = open_fake(market(), data_dir=directory, seed=5, faults=FAULTS)
     before: list[BrokerEvent] = []
     run(play(first, 0, kill_after, before))
     first.exchange.close()  # the process dies here; everything was already on disk
-    second, _ = open_fake(market(), journal_dir=directory, seed=5, faults=FAULTS)
+    second, _ = open_fake(market(), data_dir=directory, seed=5, faults=FAULTS)
     assert second.exchange.state_json() == first.exchange.state_json()
     assert second.clock.now() == first.clock.now()
     after: list[BrokerEvent] = []
@@ -126,8 +126,9 @@ def test_a_killed_run_resumes_exactly_where_the_exchange_was(
 
 
 def test_the_journal_is_json_lines_with_a_header_and_fsynced_states(tmp_path: Path) -> None:
-    full_run(seed=3, journal_dir=tmp_path)
-    lines = [json.loads(line) for line in (tmp_path / JOURNAL_FILE).read_text().splitlines()]
+    full_run(seed=3, data_dir=tmp_path)
+    journal = tmp_path / "sim" / JOURNAL_FILE
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert lines[0]["kind"] == "header"
     assert lines[0]["run"]["seed"] == 3
     kinds = {line["kind"] for line in lines[1:]}
@@ -140,20 +141,20 @@ def test_the_journal_is_json_lines_with_a_header_and_fsynced_states(tmp_path: Pa
 
 
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
-    sim, _ = open_fake(market(), journal_dir=tmp_path, seed=3)
+    sim, _ = open_fake(market(), data_dir=tmp_path, seed=3)
     run(play(sim, 0, 4, []))
     sim.exchange.close()
-    with (tmp_path / JOURNAL_FILE).open("a") as journal:
+    with (tmp_path / "sim" / JOURNAL_FILE).open("a") as journal:
         journal.write('{"kind": "state", "seq": 999, "state": {"ti')
-    resumed, _ = open_fake(market(), journal_dir=tmp_path, seed=3)
+    resumed, _ = open_fake(market(), data_dir=tmp_path, seed=3)
     assert resumed.exchange.state_json() == sim.exchange.state_json()
 
 
 def test_a_journal_of_another_run_is_refused(tmp_path: Path) -> None:
-    sim, _ = open_fake(market(), journal_dir=tmp_path, seed=3)
+    sim, _ = open_fake(market(), data_dir=tmp_path, seed=3)
     sim.exchange.close()
     with pytest.raises(JournalMismatchError, match="belongs to run"):
-        open_fake(market(), journal_dir=tmp_path, seed=4)
+        open_fake(market(), data_dir=tmp_path, seed=4)
 
 
 def test_compaction_keeps_the_journal_short_and_resumable(tmp_path: Path) -> None:

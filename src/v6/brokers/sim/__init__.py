@@ -3,7 +3,7 @@
 ``open_simulation`` wires a market, the exchange, a clock and the broker the way the engine
 needs them::
 
-    sim = open_simulation(market, config.broker, journal_dir=data_dir / "sim")
+    sim = open_simulation(market, config.broker, data_dir=data_dir)
     await sim.broker.connect()
     ...                       # the engine's cycle, sleeping on sim.clock between cycles
 
@@ -28,11 +28,7 @@ from v6.clock import ReplayClock, SimClock
 from v6.config.broker import BrokerConfig
 
 JOURNAL_SUBDIRECTORY = "sim"
-
-
-def journal_directory(data_dir: Path) -> Path:
-    """Where a run's exchange journal lives: ``<data-dir>/sim/``."""
-    return Path(data_dir) / JOURNAL_SUBDIRECTORY
+"""The exchange's journal lives in ``<data-dir>/sim/``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +42,20 @@ def open_simulation(
     market: SteppingMarket,
     config: BrokerConfig,
     *,
-    journal_dir: Path | None = None,
+    data_dir: Path | None = None,
     replay_on: date | None = None,
     pace: float = 0.0,
     dividends: Dividends | None = None,
 ) -> Simulation:
-    """The exchange on ``market`` with its broker and clock; resumes from ``journal_dir``
-    when it holds a journal of the same run.
+    """The exchange on ``market`` with its broker and clock, journaled under
+    ``<data_dir>/sim/`` (not at all without ``data_dir``); resumes from the journal there when
+    it belongs to the same run, and refuses one of another run.
 
     ``replay_on`` selects the real-time clock: the market's first session
     (``config.sim.start_date``) replays at 1x on that real day (normally today). Otherwise the
     clock is accelerated, with ``pace`` simulated seconds per real second (0: unpaced).
     """
-    journal = Journal(journal_dir) if journal_dir is not None else None
+    journal = None if data_dir is None else Journal(Path(data_dir) / JOURNAL_SUBDIRECTORY)
     exchange = SimExchange(market, config.sim, journal=journal, dividends=dividends)
     clock: SimClock | ReplayClock
     if replay_on is None:
@@ -79,6 +76,5 @@ __all__ = [
     "SimExchange",
     "Simulation",
     "SteppingMarket",
-    "journal_directory",
     "open_simulation",
 ]

@@ -450,10 +450,6 @@ class SimExchange:
 
     # -- plumbing shared with the request desk ----------------------------------------------
 
-    @property
-    def ledger(self) -> Ledger:
-        return self._ledger
-
     def _emit(self, event: BrokerEvent) -> None:
         self._sink(event)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from v6.domain import Contract, OptionContract
+from v6.domain import OptionContract
 
 CASH_SETTLED_ROOTS = frozenset({"SPX", "SPXW", "XSP", "NDX", "NDXP", "RUT", "RUTW", "VIX", "DJX"})
 """Index option roots: European, cash-settled. Options on ETFs (SPY, QQQ, IWM) are American
@@ -35,7 +35,3 @@ def stock_bid_ask(spot: float) -> tuple[float, float]:
     """A one-cent market around ``spot``, on the cent grid."""
     bid = math.floor((spot - STOCK_HALF_SPREAD) * 100 + 1e-9) / 100
     return bid, round(bid + 0.01, 2)
-
-
-def multiplier_of(contract: Contract) -> int:
-    return contract.multiplier
