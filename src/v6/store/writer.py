@@ -39,6 +39,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
@@ -60,6 +61,7 @@ RETRYABLE = (CommitFailedError, OSError)
 """Failures after which the writer re-checks its sequence and retries the batch."""
 
 _ROW_INDEX = "__v6_row"
+STATISTICS_PRECISION = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ class _TableState:
     commits_since_compaction: int = 0
     last_compaction: float = 0.0
     touched_partitions: set[tuple[str, ...]] = field(default_factory=set)
+    newest: datetime | None = None
+    newest_at_version: int = -1
 
 
 class StoreWriter:
@@ -227,9 +231,10 @@ class StoreWriter:
         sequence = state.sequence + 1
         properties = CommitProperties(app_transactions=[Transaction(self._app_id, sequence)])
         if spec.mode is WriteMode.APPEND:
-            rows = _new_rows(spec, state.handle, batch)
+            rows = self._new_rows(spec, state, batch)
             if rows.num_rows:
                 write_deltalake(state.handle, rows, mode="append", commit_properties=properties)
+                self._advance_newest(spec, state, rows, before)
         else:
             rows = batch
             _merge(spec, state.handle, batch, properties)
@@ -239,6 +244,29 @@ class StoreWriter:
         state.sequence = sequence
         self._after_commit(spec, state, rows)
         return TableFlush(spec.name, rows.num_rows, after, sequence)
+
+    def _new_rows(self, spec: TableSpec, state: _TableState, batch: pa.Table) -> pa.Table:
+        """``batch`` without rows already in the table. Events newer than the newest event
+        time in the table cannot be there, so the look-up is skipped for them (the usual
+        case: only replays and batches sharing a timestamp with the last one read keys)."""
+        assert spec.time_column is not None
+        earliest = pc.min(batch.column(spec.time_column)).as_py()
+        if state.newest_at_version != state.handle.version():
+            state.newest = _newest_event(spec, state.handle)
+            state.newest_at_version = state.handle.version()
+        if state.newest is not None and earliest > state.newest:
+            return batch
+        return _without_existing(spec, state.handle, batch, earliest)
+
+    @staticmethod
+    def _advance_newest(spec: TableSpec, state: _TableState, rows: pa.Table, before: int) -> None:
+        """Keep the newest event time current across our own commit (version ``before``+1)."""
+        assert spec.time_column is not None
+        if state.newest is None or state.newest_at_version != before:
+            return
+        newest_written = pc.max(rows.column(spec.time_column)).as_py()
+        state.newest = max(state.newest, newest_written)
+        state.newest_at_version = state.handle.version()
 
     def _check_sequence(self, spec: TableSpec, state: _TableState) -> None:
         in_table = state.handle.transaction_version(self._app_id) or 0
@@ -306,10 +334,11 @@ def _merge(spec: TableSpec, table: DeltaTable, batch: pa.Table, props: CommitPro
     merger.when_not_matched_insert_all().execute()
 
 
-def _new_rows(spec: TableSpec, table: DeltaTable, batch: pa.Table) -> pa.Table:
-    """``batch`` without the rows whose key the table already holds."""
+def _without_existing(
+    spec: TableSpec, table: DeltaTable, batch: pa.Table, earliest: datetime
+) -> pa.Table:
+    """``batch`` without the rows whose key the table holds at or after ``earliest``."""
     assert spec.time_column is not None
-    earliest = pc.min(batch.column(spec.time_column)).as_py()
     filters: list[Filter] = [(spec.time_column, ">=", earliest)]
     for name in spec.partition_by:
         filters.append((name, "in", pc.unique(batch.column(name)).to_pylist()))
@@ -317,6 +346,20 @@ def _new_rows(spec: TableSpec, table: DeltaTable, batch: pa.Table) -> pa.Table:
     if existing.num_rows == 0:
         return batch
     return batch.join(existing, keys=list(spec.key), join_type="left anti")
+
+
+def _newest_event(spec: TableSpec, table: DeltaTable) -> datetime | None:
+    """An upper bound of the newest event time in the table, from file statistics (which
+    keep milliseconds, hence the extra millisecond); the oldest time for an empty table;
+    None when a file has no statistics (then every batch is looked up)."""
+    files = pa.table(table.get_add_actions(flatten=True))
+    if files.num_rows == 0:
+        return datetime.min.replace(tzinfo=UTC)
+    column = f"max.{spec.time_column}"
+    if column not in files.column_names or files.column(column).null_count:
+        return None
+    newest: datetime = pc.max(files.column(column)).as_py()
+    return newest + STATISTICS_PRECISION
 
 
 def _one_per_key(spec: TableSpec, batch: pa.Table) -> pa.Table:

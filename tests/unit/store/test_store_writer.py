@@ -226,3 +226,24 @@ def test_settings_and_app_id_are_checked() -> None:
         WriterSettings(compact_interval_seconds=0)
     with pytest.raises(ValueError, match="app_id = ' ': expected a non-blank name"):
         StoreWriter(StoreLocation("/tmp/unused"), " ")
+
+
+def test_rows_sharing_the_newest_time_are_still_looked_up(location: StoreLocation) -> None:
+    writer = StoreWriter(location, APP)
+    put, call = "SPY   240216P00440000", "SPY   240216C00470000"
+    flushed = []
+    for leg in (put, call, put):
+        writer.add(POSITION_SNAPSHOTS, [_snapshot(0, leg)])
+        flushed += [f.rows for f in writer.flush()]
+    assert flushed == [1, 1, 0]
+
+
+def test_events_another_writer_appended_are_not_appended_again(location: StoreLocation) -> None:
+    engine, other = StoreWriter(location, APP), StoreWriter(location, "backfill")
+    engine.add(POSITION_SNAPSHOTS, [_snapshot(0)])
+    engine.flush()
+    other.add(POSITION_SNAPSHOTS, [_snapshot(10)])
+    other.flush()
+    engine.add(POSITION_SNAPSHOTS, [_snapshot(10), _snapshot(11)])
+    assert [f.rows for f in engine.flush()] == [1]
+    assert pa.table(_table(location, "position_snapshots").scan()).num_rows == 3
