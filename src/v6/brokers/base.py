@@ -121,4 +121,5 @@ class Broker(ABC):
 
     @abstractmethod
     async def executions(self) -> tuple[ExecutionEvent, ...]:
-        """The session's executions so far (``reqExecutionsAsync``), for reconciliation."""
+        """Executions since the last session close, that close's expirations and assignments
+        included (``reqExecutionsAsync``), for reconciliation."""

@@ -75,6 +75,7 @@ def test_a_short_spy_put_in_the_money_on_2020_03_20_is_assigned_at_the_strike() 
             (StockContract("SPY"), 100, 240.0, ExecutionKind.ASSIGNMENT),
         ]
         assert {e.time.astimezone(NEW_YORK).date() for e in settled} == {FRIDAY}
+        assert list(await sim.broker.executions()) == settled, "listed for reconciliation"
         assert sim.exchange.prices.spot("SPY") != close, "Monday's price, not Friday's close"
         positions = await sim.broker.positions()
         assert [(p.contract, p.quantity, p.avg_cost) for p in positions] == [

@@ -22,6 +22,7 @@ from brokers_sim_fakes import (
 from v6.brokers import (
     ErrorEvent,
     ExecutionEvent,
+    InvalidPriceError,
     OcaType,
     OrderLeg,
     OrderNotModifiableError,
@@ -34,6 +35,7 @@ from v6.brokers import (
 )
 from v6.brokers.sim.matching import ComboMarket, fill_probability, leg_prices
 from v6.brokers.types import Quote
+from v6.domain import InvalidOrderError
 
 STEPS_PER_DAY = 14  # 09:30 to 16:00 in 30-minute steps
 
@@ -440,5 +442,30 @@ def test_a_single_leg_stop_sells_when_the_market_falls_to_it() -> None:
         await step(sim)
         fills = [e for e in await broker.executions() if e.order_id == placed.order_id]
         assert [(f.quantity, f.price) for f in fills] == [(-1, 0.50)]
+
+    run(scenario())
+
+
+def test_modifications_are_checked_and_held_orders_change_at_once() -> None:
+    sim, market = open_fake()
+    market.overrides[put(390)] = PinnedQuote(0.95, 1.05, ask_size=2)
+
+    async def scenario() -> None:
+        broker = sim.broker
+        await broker.connect()
+        order = await broker.place_order(single(put(390), 1, 5, 1.05))
+        await step(sim)
+        with pytest.raises(InvalidOrderError, match="must exceed the 2 already filled"):
+            await broker.modify_order(order.order_id, quantity=2)
+        with pytest.raises(InvalidOrderError, match="no stop price"):
+            await broker.modify_order(order.order_id, stop_price=-0.5)
+        with pytest.raises(InvalidPriceError) as off_tick:
+            await broker.modify_order(order.order_id, limit_price=1.055)
+        assert off_tick.value.code == 110
+        with pytest.raises(ValueError, match="give a quantity or a price"):
+            await broker.modify_order(order.order_id)
+        _, profit, _ = await broker.place_bracket(single(put(395), 1, 1, 0.50), -2.00, -0.20)
+        changed = await broker.modify_order(profit.order_id, limit_price=-2.50)
+        assert (changed.status, changed.spec.limit_price) == (OrderStatus.PRE_SUBMITTED, -2.50)
 
     run(scenario())

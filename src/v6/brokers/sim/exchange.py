@@ -108,11 +108,11 @@ class SimExchange:
             state = ExchangeState.fresh(config, now, new_york_date(now), account_id)
         else:
             state = ExchangeState.from_json(recovered.state, recovered.time)
-            market.seek(state.time)
+            market.seek(state.market_time)
         self._state = state
         self.faults = Faults(config.faults, state.fault_rng, state.quote_rng, state.counters)
         self.faults.bind(self._lose_connectivity, self._commit)
-        self._ledger = Ledger(state, self._emit)
+        self._ledger = Ledger(state, self.emit)
         self._prices = PriceBook(market)
         self._streams: dict[Contract, int] = {}
         self._dividends = dividends
@@ -203,7 +203,7 @@ class SimExchange:
         for contract in contracts:
             if not self.is_listed(contract):
                 message = f"No security definition has been found for the request: {contract}"
-                self._emit(ErrorEvent(self.now, 200, message, req_id))
+                self.emit(ErrorEvent(self.now, 200, message, req_id))
                 raise ContractNotFoundError(message, code=200, req_id=req_id)
 
     def option_chain(self, symbol: str, req_id: int = -1) -> OptionChainParams:
@@ -232,7 +232,7 @@ class SimExchange:
         self.require_listed([contract], req_id)
         self._streams[contract] = req_id
         quote = self.faults.deliver(self._prices.quotes([contract])[0])
-        self._emit(QuoteEvent(self.now, req_id, quote))
+        self.emit(QuoteEvent(self.now, req_id, quote))
         self._commit()
 
     def stop_stream(self, contract: Contract) -> None:
@@ -323,7 +323,7 @@ class SimExchange:
                 f"{expected.isoformat()} ({self._config.bar_step_minutes}-minute steps from "
                 "each session's open to its close)"
             )
-        self._state.time = expected
+        self._state.time = self._state.market_time = expected
         self._prices = PriceBook(self._market)
         day = new_york_date(expected)
         if day != self._state.session_day:
@@ -378,11 +378,13 @@ class SimExchange:
     def _stream_quotes(self) -> None:
         for contract, req_id in self._streams.items():
             quote = self.faults.deliver(self._prices.quotes([contract])[0])
-            self._emit(QuoteEvent(self.now, req_id, quote))
+            self.emit(QuoteEvent(self.now, req_id, quote))
 
     def _close_session(self, day: date, closing: PriceBook) -> None:
-        """End of ``day``: expire DAY orders and expiring contracts' orders, settle
-        expirations, assign early before ex-dividend dates, drop what IB drops."""
+        """End of ``day``: expire DAY orders and expiring contracts' orders, forget the
+        session's finished orders and executions, settle expirations and assign early before
+        ex-dividend dates (these executions are listed during the next session), and drop flat
+        positions."""
         time = closing.time
         for order in self._state.orders.working():
             expiring = any(
@@ -393,6 +395,8 @@ class SimExchange:
             if (order.spec.tif is TimeInForce.DAY and not held_for_open) or expiring:
                 reason = "contract expired" if expiring else "day order ended at the close"
                 self.end_order(order, OrderStatus.CANCELLED, reason, time)
+        self._state.orders.forget_done()
+        self._state.executions.clear()
         account = self._state.account
         for settlement in settle_expiring(account.open_positions(), day, closing.spots):
             self._book_settlement(time, settlement)
@@ -402,8 +406,6 @@ class SimExchange:
             for settlement in early_assignments(positions, dividends, closing.spots, closing.mark):
                 self._book_settlement(time, settlement)
         account.drop_flat()
-        self._state.orders.forget_done()
-        self._state.executions.clear()
 
     def _book_settlement(self, time: datetime, settlement: Settlement) -> None:
         self._ledger.book(
@@ -433,9 +435,9 @@ class SimExchange:
             self._commit()
             return
         self._state.outage_until = until
-        self._emit(ConnectionEvent(self.now, False, "connectivity to the exchange lost", 1100))
-        self._emit(ErrorEvent(self.now, 1100, "Connectivity between IB and TWS has been lost."))
-        self._emit(ErrorEvent(self.now, 2103, "Market data farm connection is broken:usfarm"))
+        self.emit(ConnectionEvent(self.now, False, "connectivity to the exchange lost", 1100))
+        self.emit(ErrorEvent(self.now, 1100, "Connectivity between IB and TWS has been lost."))
+        self.emit(ErrorEvent(self.now, 2103, "Market data farm connection is broken:usfarm"))
         self._commit()
 
     def _restore_if_due(self, time: datetime) -> None:
@@ -444,20 +446,17 @@ class SimExchange:
             return
         self._state.outage_until = None
         message = "Connectivity between IB and TWS has been restored - data maintained."
-        self._emit(ErrorEvent(until, 1102, message))
-        self._emit(ErrorEvent(until, 2104, "Market data farm connection is OK:usfarm"))
-        self._emit(ConnectionEvent(until, True, "connectivity to the exchange restored", 1102))
+        self.emit(ErrorEvent(until, 1102, message))
+        self.emit(ErrorEvent(until, 2104, "Market data farm connection is OK:usfarm"))
+        self.emit(ConnectionEvent(until, True, "connectivity to the exchange restored", 1102))
 
     # -- plumbing shared with the request desk ----------------------------------------------
 
-    def _emit(self, event: BrokerEvent) -> None:
+    def emit(self, event: BrokerEvent) -> None:
         self._sink(event)
 
-    def emit(self, event: BrokerEvent) -> None:
-        self._emit(event)
-
     def report(self, order: SimOrder, time: datetime | None = None) -> None:
-        self._emit(OrderStatusEvent(self.now if time is None else time, order.state()))
+        self.emit(OrderStatusEvent(self.now if time is None else time, order.state()))
 
     def end_order(
         self, order: SimOrder, status: OrderStatus, message: str, time: datetime | None = None

@@ -47,9 +47,13 @@ def run_header(config: SimConfig, account_id: str) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class ExchangeState:
-    """Clock, account, orders, id counters, generator states, faults and executions."""
+    """Clock, account, orders, id counters, generator states, faults and executions.
+
+    ``time`` is the clock; ``market_time`` the market step last processed (at or before it).
+    """
 
     time: datetime
+    market_time: datetime
     session_day: date
     account: Account
     fill_rng: np.random.Generator
@@ -69,6 +73,7 @@ class ExchangeState:
     ) -> ExchangeState:
         return cls(
             time=time,
+            market_time=time,
             session_day=session_day,
             account=Account(account_id, config.starting_cash),
             fill_rng=seeded(config.seed, FILL_STREAM),
@@ -89,6 +94,7 @@ class ExchangeState:
     def to_json(self) -> dict[str, Any]:
         return {
             "time": codec.time_to_json(self.time),
+            "market_time": codec.time_to_json(self.market_time),
             "session_day": self.session_day.isoformat(),
             "finished": self.finished,
             "next_order_id": self.next_order_id,
@@ -114,6 +120,7 @@ class ExchangeState:
         outage = data["outage_until"]
         return cls(
             time=codec.time_from_json(time),
+            market_time=codec.time_from_json(data["market_time"]),
             session_day=date.fromisoformat(data["session_day"]),
             account=codec.account_from_json(data["account"]),
             fill_rng=_generator_from(data["fill_rng"]),
