@@ -106,7 +106,8 @@ def decide_fill(
     limit = spec.trigger_price
     if limit >= market.natural - 1e-9:
         return FillDecision(min(remaining, market.available), market.natural)
-    if rng.random() >= fill_probability(limit, market, step_minutes):
+    probability = fill_probability(limit, market, step_minutes)
+    if probability <= 0.0 or rng.random() >= probability:
         return None
     units = remaining
     if remaining > 1 and rng.random() >= 0.5:
