@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from v6 import __version__
+from v6.brokers.sim.__main__ import app as sim_app
 from v6.config import ConfigError, load_config
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect and validate configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(sim_app, name="sim", help="The embedded simulated exchange.")
 
 console = Console()
 error_console = Console(stderr=True, soft_wrap=True)

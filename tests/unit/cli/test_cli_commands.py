@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_help_lists_the_real_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("version", "config", "demo"):
+    for command in ("version", "config", "demo", "sim"):
         assert command in result.output
 
 
@@ -79,3 +79,18 @@ def test_config_check_reports_every_problem_not_just_the_first(tmp_path: Path) -
     assert code == 2
     for field in ("max_abs_delta", "max_symbol_concentration", "bogus"):
         assert f"risk.portfolio.{field}" in output
+
+
+def test_sim_chain_prints_a_real_days_simulated_chain() -> None:
+    result = runner.invoke(
+        app, ["sim", "chain", "SPY", "--date", "2020-03-16", "--expirations", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "SPY 2020-03-16 10:00 New York" in result.output
+    assert "SPY 2020-03-20" in result.output
+
+
+def test_sim_chain_rejects_a_day_without_a_session() -> None:
+    result = runner.invoke(app, ["sim", "chain", "SPY", "--date", "2020-03-21"])
+    assert result.exit_code == 1
+    assert "not an NYSE session" in result.output
