@@ -1,0 +1,1 @@
+"""Repositories: typed reads and writes of each entity over the store's tables."""
