@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_help_lists_the_real_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("version", "config", "demo", "sim"):
+    for command in ("version", "config", "demo", "sim", "db"):
         assert command in result.output
 
 
@@ -94,3 +94,9 @@ def test_sim_chain_rejects_a_day_without_a_session() -> None:
     result = runner.invoke(app, ["sim", "chain", "SPY", "--date", "2020-03-21"])
     assert result.exit_code == 1
     assert "not an NYSE session" in result.output
+
+
+def test_db_stats_lists_the_tables_of_a_data_dir(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "stats", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "strategies" in result.output
