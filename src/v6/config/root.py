@@ -12,6 +12,7 @@ from v6.config.broker import BrokerConfig
 from v6.config.dashboard import DashboardConfig
 from v6.config.decisions import DecisionsConfig
 from v6.config.engine import EngineConfig
+from v6.config.execution import ExecutionConfig
 from v6.config.health import HealthConfig
 from v6.config.logs import LoggingConfig
 from v6.config.risk import RiskConfig
@@ -29,6 +30,7 @@ class V6Config(ConfigPart):
     sync: SyncConfig = SyncConfig()
     strategies: StrategiesConfig = StrategiesConfig()
     decisions: DecisionsConfig = DecisionsConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
     dashboard: DashboardConfig = DashboardConfig()
     alerts: AlertsConfig = AlertsConfig()
