@@ -164,16 +164,21 @@ DECISIONS = TableSpec(
         _required("at", UTC_MICROS),
         _required("strategy_id", _TEXT),
         _required("rule", _TEXT),
+        _required("deciding", pa.bool_()),
         _required("priority", _INT),
         _required("action", _TEXT),
         _required("reason", _TEXT),
         _required("metrics", _TEXT),
     ),
-    key=("strategy_id", "at"),
+    key=("strategy_id", "at", "rule", "deciding"),
     mode=WriteMode.APPEND,
     partition_by=("trade_date",),
     time_column="at",
-    description="Rule-book outcome per strategy per evaluation; metrics as JSON.",
+    description=(
+        "The rule book per strategy per evaluation: the deciding verdict (deciding = true: "
+        "the winning rule, hold, or market_veto) and every rule that triggered (false); "
+        "metrics as JSON."
+    ),
 )
 
 ALERTS = TableSpec(

@@ -15,7 +15,7 @@ from enum import StrEnum, auto
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from v6.domain import Greeks, IntentKind, Leg, OptionContract
+from v6.domain import Decision, Greeks, IntentKind, Leg, OptionContract
 
 EXCHANGE_TIME_ZONE = ZoneInfo("America/New_York")
 
@@ -107,6 +107,16 @@ class LegSnapshot:
     @property
     def trade_date(self) -> date:
         return trade_date(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    """A row of the decisions table: a rule's verdict on a strategy at one evaluation, and
+    whether it is the verdict that decided (one per strategy and evaluation: the winning rule,
+    ``hold``, or ``market_veto``) or another rule that triggered."""
+
+    decision: Decision
+    deciding: bool
 
 
 @dataclass(frozen=True, slots=True)

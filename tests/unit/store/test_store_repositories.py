@@ -35,6 +35,7 @@ from v6.store import (
     OrderStatus,
     ReadOnlyStoreError,
     ReconciliationEvent,
+    RecordedDecision,
     RiskEvent,
     RiskLevel,
     Store,
@@ -150,6 +151,49 @@ def test_orders_and_their_fills(store: Store) -> None:
     assert store.orders.for_strategy("ic-1") == [filled]
     assert store.executions.for_order("1001") == fills
     assert filled.order_ref == "ic-1:open:1"
+
+
+def test_every_triggered_rule_is_kept_beside_the_deciding_verdict(store: Store) -> None:
+    later = T0 + timedelta(minutes=5)
+    stop = Decision("ic-1", "stop_loss", 5, Action.CLOSE, "loss 2x credit", {"pnl": -4.3}, T0)
+    delta = Decision("ic-1", "delta_breach", 6, Action.ROLL, "|delta| 0.41", {"delta": -0.41}, T0)
+    hold = Decision("ic-1", "hold", 0, Action.HOLD, "no rule triggered", {}, later)
+    other = Decision("ic-2", "hold", 0, Action.HOLD, "no rule triggered", {}, T0)
+    store.decisions.record([stop, other], [stop, delta])
+    store.decisions.record([hold])
+    store.flush()
+
+    assert store.decisions.for_strategy("ic-1") == [stop, hold]
+    assert store.decisions.history("ic-1") == [
+        RecordedDecision(stop, True),
+        RecordedDecision(stop, False),
+        RecordedDecision(delta, False),
+        RecordedDecision(hold, True),
+    ]
+    assert [r.decision.strategy_id for r in store.decisions.history(since=T0)] == [
+        "ic-1", "ic-1", "ic-1", "ic-2", "ic-1",
+    ]  # fmt: skip
+    assert store.decisions.history("ic-1", since=later) == [RecordedDecision(hold, True)]
+
+
+def test_a_replayed_evaluation_adds_no_row_and_no_version(store: Store) -> None:
+    stop = Decision("ic-1", "stop_loss", 5, Action.CLOSE, "loss 2x credit", {"pnl": -4.3}, T0)
+    halt = Decision("ic-1", "halt", 1, Action.ALERT, "trading halted", {}, T0)
+    store.decisions.record([stop], [halt, stop])
+    first = store.flush()
+    store.decisions.record([stop], [halt, stop])
+    replay = store.flush()
+
+    assert [(f.rows, f.version) for f in first] == [(3, 1)]
+    assert [(f.rows, f.version, f.sequence) for f in replay] == [(0, 1, None)]
+    assert len(store.decisions.history("ic-1")) == 3
+
+
+def test_two_deciding_verdicts_for_one_evaluation_are_refused(store: Store) -> None:
+    stop = Decision("ic-1", "stop_loss", 5, Action.CLOSE, "loss 2x credit", {}, T0)
+    hold = Decision("ic-1", "hold", 0, Action.HOLD, "no rule triggered", {}, T0)
+    with pytest.raises(ValueError, match="two deciding verdicts for strategy 'ic-1'"):
+        store.decisions.record([stop, hold])
 
 
 def test_decisions_alerts_and_events(store: Store) -> None:

@@ -8,7 +8,14 @@ from datetime import datetime
 from v6.domain import Action, Alert, Decision, Severity
 from v6.store.catalog import ALERTS, DECISIONS, RECONCILIATION_EVENTS, RISK_EVENTS
 from v6.store.readers import Filter
-from v6.store.records import ReconciliationEvent, RiskEvent, RiskLevel, trade_date, utc
+from v6.store.records import (
+    ReconciliationEvent,
+    RecordedDecision,
+    RiskEvent,
+    RiskLevel,
+    trade_date,
+    utc,
+)
 from v6.store.repositories._base import Repository, Row, from_json, to_json
 
 
@@ -17,15 +24,43 @@ def _since(column: str, since: datetime | None, where: str) -> list[Filter]:
 
 
 class DecisionRepository(Repository):
-    """The rule book's outcome per strategy per evaluation (one row per strategy and time)."""
+    """The rule book's verdicts: per strategy and evaluation time, the deciding verdict and
+    every rule that triggered (key: strategy, time, rule, deciding)."""
 
-    def record(self, decisions: Iterable[Decision]) -> None:
-        self._write(DECISIONS, (_decision_row(d) for d in decisions))
+    def record(self, decided: Iterable[Decision], triggered: Iterable[Decision] = ()) -> None:
+        """``decided``: the one deciding verdict of each strategy (HOLD included, as
+        `CycleDecisions.decisions` gives them); ``triggered``: every rule that triggered
+        (`CycleDecisions.triggered`), the deciding rule included."""
+        deciding = list(decided)
+        _check_one_deciding(deciding)
+        rows = [
+            *(_decision_row(decision, True) for decision in deciding),
+            *(_decision_row(decision, False) for decision in triggered),
+        ]
+        self._write(DECISIONS, rows)
 
     def for_strategy(self, strategy_id: str, since: datetime | None = None) -> list[Decision]:
-        """The strategy's decisions in time order (from ``since`` if given)."""
-        filters = [("strategy_id", "=", strategy_id), *_since("at", since, "since")]
+        """The strategy's deciding verdicts in time order (from ``since`` if given)."""
+        filters = [
+            ("strategy_id", "=", strategy_id),
+            ("deciding", "=", True),
+            *_since("at", since, "since"),
+        ]
         return sorted((_decision(r) for r in self._rows(DECISIONS, filters)), key=lambda d: d.at)
+
+    def history(
+        self, strategy_id: str | None = None, since: datetime | None = None
+    ) -> list[RecordedDecision]:
+        """Every row (of one strategy, or all), by time and strategy, each evaluation's
+        deciding verdict first and then the triggered rules by priority."""
+        filters = [*_since("at", since, "since")]
+        if strategy_id is not None:
+            filters.append(("strategy_id", "=", strategy_id))
+        recorded = [
+            RecordedDecision(_decision(row), row["deciding"])
+            for row in self._rows(DECISIONS, filters)
+        ]
+        return sorted(recorded, key=_history_order)
 
 
 class AlertRepository(Repository):
@@ -64,12 +99,36 @@ class ReconciliationRepository(Repository):
         return sorted(events, key=lambda e: (e.at, e.event_id))
 
 
-def _decision_row(decision: Decision) -> Row:
+def _check_one_deciding(decided: list[Decision]) -> None:
+    seen: set[tuple[str, datetime]] = set()
+    for decision in decided:
+        key = (decision.strategy_id, decision.at)
+        if key in seen:
+            raise ValueError(
+                f"decided: two deciding verdicts for strategy {decision.strategy_id!r} at "
+                f"{decision.at.isoformat()}: expected one per strategy and evaluation"
+            )
+        seen.add(key)
+
+
+def _history_order(recorded: RecordedDecision) -> tuple[datetime, str, bool, int, str]:
+    decision = recorded.decision
+    return (
+        decision.at,
+        decision.strategy_id,
+        not recorded.deciding,
+        decision.priority,
+        decision.rule,
+    )
+
+
+def _decision_row(decision: Decision, deciding: bool) -> Row:
     return {
         "trade_date": trade_date(decision.at),
         "at": decision.at,
         "strategy_id": decision.strategy_id,
         "rule": decision.rule,
+        "deciding": deciding,
         "priority": decision.priority,
         "action": decision.action.value,
         "reason": decision.reason,
