@@ -10,7 +10,7 @@ from v6.risk.circuit_breaker import (
     TradingState,
     TripCause,
 )
-from v6.risk.events import RiskEvent, RiskEventKind, risk_alert
+from v6.risk.events import RiskEvent, RiskEventKind, RiskLevel, risk_alert
 from v6.risk.gate import GateVerdict, RiskGate
 from v6.risk.limits import (
     EntryCandidate,
@@ -44,6 +44,7 @@ __all__ = [
     "RiskEvent",
     "RiskEventKind",
     "RiskGate",
+    "RiskLevel",
     "TradingState",
     "TrailingState",
     "TrailingStopManager",

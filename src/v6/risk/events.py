@@ -9,6 +9,9 @@ Emitted by:
   LIMIT_CLEARED when the book is back within it;
 * `v6.risk.circuit_breaker.CircuitBreaker` - FAILURE_RECORDED, BREAKER_TRANSITION (with
   ``from_state``/``to_state``), TRADING_HALTED, TRADING_RESUMED.
+
+This is the one risk-event type: the store's risk_events repository writes and reads it
+(``v6.store.repositories.events``), the ``details`` column holding `RiskEvent.details`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,21 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum, auto
+from typing import Final
 
 from v6.domain import Alert, Severity
+
+
+class RiskLevel(StrEnum):
+    """The risk level an event belongs to. Position-level risk (stop loss, trailing stops and
+    the other exit rules) is the rule book's and is recorded in the decisions table."""
+
+    PORTFOLIO = auto()
+    SYSTEM = auto()
+
+
+DETAIL_FIELDS: Final = ("intent", "limit", "value", "limit_value", "from_state", "to_state")
+"""The optional fields of `RiskEvent`, kept by name in `RiskEvent.details`."""
 
 
 class RiskEventKind(StrEnum):
@@ -59,8 +75,13 @@ class RiskEvent:
             raise ValueError(f"RiskEvent.reason = {self.reason!r}: expected non-blank text")
         for name in ("value", "limit_value"):
             number = getattr(self, name)
-            if number is not None and not math.isfinite(number):
+            if number is None:
+                continue
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"RiskEvent.{name} = {number!r}: expected a number")
+            if not math.isfinite(number):
                 raise ValueError(f"RiskEvent.{name} = {number!r}: expected a finite number")
+            object.__setattr__(self, name, float(number))
 
     @property
     def event_id(self) -> str:
@@ -82,35 +103,15 @@ class RiskEvent:
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
     @property
-    def level(self) -> str:
-        """Which of the three risk levels the event belongs to: ``portfolio`` (intents and
-        limits) or ``system`` (breaker and halt)."""
-        return "portfolio" if self.kind in _PORTFOLIO_KINDS else "system"
+    def level(self) -> RiskLevel:
+        """Portfolio (intents and limits) or system (breaker and halt)."""
+        return RiskLevel.PORTFOLIO if self.kind in _PORTFOLIO_KINDS else RiskLevel.SYSTEM
 
+    @property
     def details(self) -> dict[str, object]:
-        """The optional fields that are set, by name."""
-        fields = {
-            "intent": self.intent,
-            "limit": self.limit,
-            "value": self.value,
-            "limit_value": self.limit_value,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-        }
+        """The optional fields (`DETAIL_FIELDS`) that are set, by name."""
+        fields = {name: getattr(self, name) for name in DETAIL_FIELDS}
         return {name: value for name, value in fields.items() if value is not None}
-
-    def to_row(self) -> dict[str, object]:
-        """The event as a risk_events row (the store's columns): ``event_id``, ``at`` (aware
-        UTC), ``level``, ``kind``, ``strategy_id``, ``reason`` and ``details``."""
-        return {
-            "event_id": self.event_id,
-            "at": self.at,
-            "level": self.level,
-            "kind": self.kind.value,
-            "strategy_id": self.strategy_id,
-            "reason": self.reason,
-            "details": self.details(),
-        }
 
 
 _PORTFOLIO_KINDS = frozenset(

@@ -2,9 +2,10 @@
 
 ``Store`` (repositories), ``StoreWriter`` (batched idempotent writes), ``StoreReader``
 (consistent reads during writes), the table specs in ``catalog``, and maintenance. See
-docs/storage.md.
+docs/storage.md. ``RiskEvent`` and ``RiskLevel`` are ``v6.risk``'s, re-exported for readers.
 """
 
+from v6.risk.events import RiskEvent, RiskLevel
 from v6.store.catalog import ALL_TABLES, TABLES, table_spec
 from v6.store.errors import (
     SchemaMismatchError,
@@ -28,8 +29,6 @@ from v6.store.records import (
     OrderStatus,
     ReconciliationEvent,
     RecordedDecision,
-    RiskEvent,
-    RiskLevel,
     trade_date,
 )
 from v6.store.repositories._base import ReadOnlyStoreError

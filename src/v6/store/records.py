@@ -1,8 +1,9 @@
 """Typed records for what the store keeps beyond the domain model.
 
-Strategies, legs, positions, fills, decisions and alerts are ``v6.domain`` objects; the rest
-(orders with their status, per-leg snapshots, account snapshots, risk and reconciliation
-events, dashboard commands, heartbeats) are these small frozen dataclasses. Times are UTC:
+Strategies, legs, positions, fills, decisions and alerts are ``v6.domain`` objects and risk
+events are ``v6.risk.RiskEvent``; the rest (orders with their status, per-leg snapshots,
+account snapshots, reconciliation events, dashboard commands, heartbeats) are these small
+frozen dataclasses. Times are UTC:
 aware datetimes are converted, naive ones rejected.
 """
 
@@ -134,29 +135,6 @@ class AccountSnapshot:
 
     def __post_init__(self) -> None:
         _stamp(self, "at")
-
-
-class RiskLevel(StrEnum):
-    PORTFOLIO = auto()
-    SYSTEM = auto()
-    POSITION = auto()
-
-
-@dataclass(frozen=True, slots=True)
-class RiskEvent:
-    """A denial by the risk gate, a breaker trip or a limit breach, with its reason."""
-
-    event_id: str
-    at: datetime
-    level: RiskLevel
-    kind: str
-    reason: str
-    strategy_id: str | None = None
-    details: Mapping[str, object] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _stamp(self, "at")
-        object.__setattr__(self, "details", _frozen(self.details))
 
 
 @dataclass(frozen=True, slots=True)

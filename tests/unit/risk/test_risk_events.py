@@ -1,4 +1,5 @@
-"""Risk events: content-derived keys for idempotent writes, rows, and the alerts they raise."""
+"""Risk events: content-derived keys for idempotent writes, levels and details, and the
+alerts they raise."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from v6.domain import Severity
-from v6.risk import RiskEvent, RiskEventKind, risk_alert
+from v6.risk import RiskEvent, RiskEventKind, RiskLevel, risk_alert
 
 AT = datetime(2024, 1, 10, 15, tzinfo=UTC)
 
@@ -34,12 +35,9 @@ def test_the_same_event_has_the_same_key_and_another_event_another() -> None:
     assert rejected().event_id != rejected(at=AT + timedelta(microseconds=1)).event_id
 
 
-def test_a_row_has_the_store_columns_with_the_set_fields_as_details() -> None:
-    row = rejected().to_row()
-
-    assert next(iter(row)) == "event_id"
-    assert (row["at"], row["level"], row["kind"]) == (AT, "portfolio", "intent_rejected")
-    assert row["details"] == {
+def test_portfolio_events_and_system_events_with_their_set_fields_as_details() -> None:
+    assert rejected().level is RiskLevel.PORTFOLIO
+    assert rejected().details == {
         "intent": "open",
         "limit": "delta",
         "value": 210.0,
@@ -48,8 +46,17 @@ def test_a_row_has_the_store_columns_with_the_set_fields_as_details() -> None:
     transition = RiskEvent(
         RiskEventKind.BREAKER_TRANSITION, AT, "tripped", from_state="closed", to_state="open"
     )
-    assert transition.to_row()["level"] == "system"
-    assert transition.details() == {"from_state": "closed", "to_state": "open"}
+    assert transition.level is RiskLevel.SYSTEM
+    assert transition.details == {"from_state": "closed", "to_state": "open"}
+
+
+def test_a_count_is_kept_as_a_float_so_its_key_survives_a_json_round_trip() -> None:
+    count = rejected(limit="open_strategies", value=21, limit_value=20)
+    again = rejected(limit="open_strategies", value=21.0, limit_value=20.0)
+
+    assert (count.value, count.limit_value) == (21.0, 20.0)
+    assert isinstance(count.value, float)
+    assert count.event_id == again.event_id
 
 
 @pytest.mark.parametrize(
@@ -110,6 +117,7 @@ def test_a_breach_alert_deduplicates_per_limit() -> None:
         ({"reason": " "}, "RiskEvent.reason"),
         ({"value": float("nan")}, "RiskEvent.value"),
         ({"kind": "limit_breached"}, "RiskEvent.kind"),
+        ({"limit_value": "200"}, "RiskEvent.limit_value"),
     ],
 )
 def test_a_malformed_event_is_refused_by_field(changes: dict[str, object], message: str) -> None:

@@ -24,6 +24,7 @@ from v6.domain import (
     StrategyKind,
     StrategyStatus,
 )
+from v6.risk import RiskEvent, RiskEventKind
 from v6.store import (
     AccountSnapshot,
     Command,
@@ -36,10 +37,9 @@ from v6.store import (
     ReadOnlyStoreError,
     ReconciliationEvent,
     RecordedDecision,
-    RiskEvent,
-    RiskLevel,
     Store,
 )
+from v6.store.catalog import RISK_EVENTS
 
 T0 = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)
 EXPIRY = date(2024, 2, 16)
@@ -202,11 +202,18 @@ def test_decisions_alerts_and_events(store: Store) -> None:
     )
     alert = Alert("a1", Severity.CRITICAL, "risk", "breaker tripped", "breaker", T0)
     info = Alert("a2", Severity.INFO, "sync", "reconnected", "conn", T0)
-    risk = RiskEvent("r1", T0, RiskLevel.PORTFOLIO, "denied", "delta", "ic-1", {"delta": 150.0})
+    risk = RiskEvent(
+        RiskEventKind.INTENT_REJECTED, T0, "open rejected: |delta| 250.00 > 200", "ic-1",
+        intent="open", limit="delta", value=250.0, limit_value=200.0,
+    )  # fmt: skip
+    trip = RiskEvent(
+        RiskEventKind.BREAKER_TRANSITION, T0, "circuit breaker closed -> open: failures",
+        from_state="closed", to_state="open",
+    )  # fmt: skip
     recon = ReconciliationEvent("x1", T0, "U1", PUT.occ_symbol, "missing_in_store", -2, None)
     store.decisions.record([decision])
     store.alerts.save([info, alert])
-    store.risk_events.record([risk])
+    store.risk_events.record([trip, risk])
     store.reconciliation.record([recon])
     store.flush()
     assert store.decisions.for_strategy("ic-1") == [decision]
@@ -215,7 +222,16 @@ def test_decisions_alerts_and_events(store: Store) -> None:
     store.alerts.save([alert.acknowledge(T0 + timedelta(minutes=1))])
     store.flush()
     assert store.alerts.unacknowledged() == [info]
-    assert store.risk_events.since(T0) == [risk]
+    assert store.risk_events.since(T0) == sorted([risk, trip], key=lambda e: e.event_id)
+    rows = store.reader.read(RISK_EVENTS, filters=[("event_id", "=", risk.event_id)])
+    assert rows.select(["level", "kind", "strategy_id", "details"]).to_pylist() == [
+        {
+            "level": "portfolio",
+            "kind": "intent_rejected",
+            "strategy_id": "ic-1",
+            "details": '{"intent":"open","limit":"delta","limit_value":200.0,"value":250.0}',
+        }
+    ]
     assert store.reconciliation.since() == [recon]
 
 

@@ -6,13 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from v6.domain import Action, Alert, Decision, Severity
+from v6.risk.events import DETAIL_FIELDS, RiskEvent, RiskEventKind
 from v6.store.catalog import ALERTS, DECISIONS, RECONCILIATION_EVENTS, RISK_EVENTS
 from v6.store.readers import Filter
 from v6.store.records import (
     ReconciliationEvent,
     RecordedDecision,
-    RiskEvent,
-    RiskLevel,
     trade_date,
     utc,
 )
@@ -81,10 +80,13 @@ class AlertRepository(Repository):
 
 
 class RiskEventRepository(Repository):
+    """`v6.risk.RiskEvent`s by their content-derived ``event_id`` (a replay adds nothing)."""
+
     def record(self, events: Iterable[RiskEvent]) -> None:
         self._write(RISK_EVENTS, (_risk_row(event) for event in events))
 
     def since(self, since: datetime | None = None) -> list[RiskEvent]:
+        """Every event (from ``since`` if given) in time order."""
         rows = self._rows(RISK_EVENTS, _since("at", since, "since"))
         return sorted((_risk(row) for row in rows), key=lambda e: (e.at, e.event_id))
 
@@ -177,7 +179,7 @@ def _risk_row(event: RiskEvent) -> Row:
         "event_id": event.event_id,
         "at": event.at,
         "level": event.level.value,
-        "kind": event.kind,
+        "kind": event.kind.value,
         "strategy_id": event.strategy_id,
         "reason": event.reason,
         "details": to_json(event.details),
@@ -185,14 +187,13 @@ def _risk_row(event: RiskEvent) -> Row:
 
 
 def _risk(row: Row) -> RiskEvent:
+    details = from_json(row["details"])
     return RiskEvent(
-        event_id=row["event_id"],
+        kind=RiskEventKind(row["kind"]),
         at=row["at"],
-        level=RiskLevel(row["level"]),
-        kind=row["kind"],
         reason=row["reason"],
         strategy_id=row["strategy_id"],
-        details=from_json(row["details"]),
+        **{name: details.get(name) for name in DETAIL_FIELDS},
     )
 
 
