@@ -281,6 +281,22 @@ HEALTH = TableSpec(
     description="The latest heartbeat of each component.",
 )
 
+RISK_STATE = TableSpec(
+    name="risk_state",
+    columns=(
+        _required("component", _TEXT),
+        _required("state", _TEXT),
+        _required("updated_at", UTC_MICROS),
+    ),
+    key=("component",),
+    mode=WriteMode.MERGE,
+    untracked=("updated_at",),
+    description=(
+        "The risk layer's state to restart from (circuit breaker, trailing stops, breached "
+        "limits), one JSON record per component; committed after the events it follows from."
+    ),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     LEGS,
     STRATEGIES,
@@ -295,8 +311,10 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     ACCOUNT_SNAPSHOTS,
     COMMANDS,
     HEALTH,
+    RISK_STATE,
 )
-"""Every table, in commit order (children before parents)."""
+"""Every table, in commit order (children before parents; risk_state last, so a committed
+risk state never runs ahead of the decisions, alerts and risk events of its cycle)."""
 
 TABLES: Mapping[str, TableSpec] = MappingProxyType({spec.name: spec for spec in ALL_TABLES})
 

@@ -18,6 +18,7 @@ from v6.store.repositories.events import (
     DecisionRepository,
     ReconciliationRepository,
     RiskEventRepository,
+    RiskStateRepository,
 )
 from v6.store.repositories.operations import (
     AccountRepository,
@@ -56,6 +57,7 @@ class Store:
         self.decisions = DecisionRepository(*parts)
         self.alerts = AlertRepository(*parts)
         self.risk_events = RiskEventRepository(*parts)
+        self.risk_state = RiskStateRepository(*parts)
         self.reconciliation = ReconciliationRepository(*parts)
         self.accounts = AccountRepository(*parts)
         self.commands = CommandRepository(*parts)

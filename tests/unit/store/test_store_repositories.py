@@ -272,3 +272,39 @@ def test_a_read_only_store_reads_but_refuses_writes(store: Store) -> None:
 def test_naive_times_are_rejected() -> None:
     with pytest.raises(ValueError, match=r"Heartbeat\.at = .*expected a timezone-aware datetime"):
         Heartbeat("engine", HealthStatus.OK, T0.replace(tzinfo=None))
+
+
+def test_the_risk_state_is_one_record_per_component_and_unchanged_saves_commit_nothing(
+    store: Store,
+) -> None:
+    breaker = {"version": 1, "status": "open", "failures": ["2024-01-02T15:00:00+00:00"]}
+    trailing = {"version": 1, "strategies": [{"strategy_id": "ic-1", "peak_pnl": 150.0}]}
+    store.risk_state.save({"circuit_breaker": breaker, "trailing_stops": trailing}, T0)
+    first = store.flush()
+    store.risk_state.save({"circuit_breaker": breaker}, T0 + timedelta(minutes=1))
+    unchanged = store.flush()
+    closed = {**breaker, "status": "closed", "failures": []}
+    store.risk_state.save({"circuit_breaker": closed}, T0 + timedelta(minutes=2))
+    store.flush()
+
+    assert [f.rows for f in first] == [2]
+    assert [f.sequence for f in unchanged] == [None]
+    assert Store(store.location).risk_state.load() == {
+        "circuit_breaker": closed,
+        "trailing_stops": trailing,
+    }
+
+
+def test_save_new_skips_stored_alerts_and_keeps_their_acknowledgement(store: Store) -> None:
+    alert = Alert("a1", Severity.CRITICAL, "risk", "breaker tripped", "breaker", T0)
+    later = Alert("a2", Severity.WARNING, "risk", "delta over its limit", "delta", T0)
+    assert store.alerts.save_new([alert]) == [alert]
+    store.flush()
+    store.alerts.save([alert.acknowledge(T0 + timedelta(minutes=1))])
+    store.flush()
+
+    assert store.alerts.save_new([alert, later]) == [later]
+    assert store.alerts.save_new([]) == []
+    store.flush()
+    assert store.alerts.unacknowledged() == [later]
+    assert store.alerts.get("a1") == alert.acknowledge(T0 + timedelta(minutes=1))

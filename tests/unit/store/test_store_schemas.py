@@ -64,7 +64,7 @@ def test_catalog_has_every_table_once_with_utc_microsecond_timestamps() -> None:
     assert set(TABLES) == {
         "strategies", "legs", "positions", "position_snapshots", "orders", "executions",
         "decisions", "alerts", "risk_events", "reconciliation_events", "account_snapshots",
-        "commands", "health",
+        "commands", "health", "risk_state",
     }  # fmt: skip
     for spec in ALL_TABLES:
         for field in spec.arrow_schema():

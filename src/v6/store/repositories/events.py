@@ -1,13 +1,14 @@
-"""Decisions, alerts, risk events and reconciliation events."""
+"""Decisions, alerts, risk events, the risk state and reconciliation events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from v6.domain import Action, Alert, Decision, Severity
 from v6.risk.events import DETAIL_FIELDS, RiskEvent, RiskEventKind
-from v6.store.catalog import ALERTS, DECISIONS, RECONCILIATION_EVENTS, RISK_EVENTS
+from v6.store.catalog import ALERTS, DECISIONS, RECONCILIATION_EVENTS, RISK_EVENTS, RISK_STATE
 from v6.store.readers import Filter
 from v6.store.records import (
     ReconciliationEvent,
@@ -68,6 +69,20 @@ class AlertRepository(Repository):
     def save(self, alerts: Iterable[Alert]) -> None:
         self._write(ALERTS, (_alert_row(alert) for alert in alerts))
 
+    def save_new(self, alerts: Iterable[Alert]) -> list[Alert]:
+        """Save the alerts whose ``alert_id`` the table does not hold yet and return them: a
+        replayed alert is not raised again and never reverts an acknowledgement."""
+        wanted = {alert.alert_id: alert for alert in alerts}
+        if not wanted:
+            return []
+        known = self._reader.read(
+            ALERTS, columns=["alert_id"], filters=[("alert_id", "in", list(wanted))]
+        )
+        stored = set(known.column("alert_id").to_pylist())
+        new = [alert for alert_id, alert in wanted.items() if alert_id not in stored]
+        self.save(new)
+        return new
+
     def unacknowledged(self) -> list[Alert]:
         """Alerts nobody acknowledged yet, most severe first, then oldest first."""
         rows = self._rows(ALERTS, [("acknowledged_at", "=", None)])
@@ -89,6 +104,23 @@ class RiskEventRepository(Repository):
         """Every event (from ``since`` if given) in time order."""
         rows = self._rows(RISK_EVENTS, _since("at", since, "since"))
         return sorted((_risk(row) for row in rows), key=lambda e: (e.at, e.event_id))
+
+
+class RiskStateRepository(Repository):
+    """The risk layer's state as one JSON record per component (see ``v6.risk.persistence``);
+    saving an unchanged record commits nothing."""
+
+    def save(self, records: Mapping[str, Mapping[str, object]], at: datetime) -> None:
+        updated_at = utc(at, "at")
+        rows = (
+            {"component": component, "state": to_json(record), "updated_at": updated_at}
+            for component, record in records.items()
+        )
+        self._write(RISK_STATE, rows)
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        """The last saved record of every component, by component."""
+        return {row["component"]: from_json(row["state"]) for row in self._rows(RISK_STATE)}
 
 
 class ReconciliationRepository(Repository):
