@@ -89,6 +89,12 @@ class RecordReader:
             raise self._fail(name, "a list of ISO-8601 times")
         return tuple(self._time(name, item) for item in value)
 
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self._get(name)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise self._fail(name, "a list of text")
+        return tuple(value)
+
     def optional_date(self, name: str) -> date | None:
         value = self._get(name)
         if value is None:
