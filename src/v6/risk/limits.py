@@ -295,8 +295,9 @@ class MonitorResult:
 @dataclass(frozen=True, slots=True)
 class LimitMonitor:
     """Post-trade monitoring: remembers which limits were breached, so a breach is recorded
-    once when it starts (LIMIT_BREACHED) and once when it ends (LIMIT_CLEARED). After a
-    restart an ongoing breach is recorded again."""
+    once when it starts (LIMIT_BREACHED) and once when it ends (LIMIT_CLEARED). It is saved
+    and restored with the rest of the risk state (`v6.risk.persistence`), so a restart does
+    not record an ongoing breach again."""
 
     breached: frozenset[str] = frozenset()
 
