@@ -1,5 +1,8 @@
 """Risk management: portfolio limits, the circuit breaker, trailing stops, and the risk gate
-every order intent passes (accepted or denied with a recorded `RiskEvent`)."""
+every order intent passes (accepted or denied with a recorded `RiskEvent`).
+
+Recording a cycle in the store and restoring the risk state at start-up live in
+`v6.risk.persistence`, which imports the store and so is not imported here."""
 
 from v6.risk.circuit_breaker import (
     BreakerState,
