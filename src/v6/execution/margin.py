@@ -27,7 +27,7 @@ def margin_verdict(what_if: WhatIf, rules: MarginCheckConfig) -> MarginCheck:
         return MarginCheck(
             what_if,
             False,
-            f"initial margin {margin:.2f} above {rules.max_margin_fraction:.0%} of the "
+            f"initial margin {margin:.2f} above {rules.max_margin_fraction:.1%} of the "
             f"available funds {available_before:.2f}",
         )
     return MarginCheck(what_if, True, f"initial margin {margin:.2f} of {available_before:.2f}")

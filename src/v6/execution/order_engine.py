@@ -321,6 +321,7 @@ class OrderEngine:
             assert exit_ticket.order_id is not None  # resting tickets are placed orders
             state = self._tracker.state(exit_ticket.order_id)
             ticket.wait_for[exit_ticket.order_id] = state.filled if state is not None else 0
+            exit_ticket.cancel_requested = True
             await self._request_cancel(exit_ticket)
 
     async def _request_cancel(self, ticket: Ticket) -> None:

@@ -115,3 +115,13 @@ async def started_engine(
 def exchange_orders(sim: Simulation) -> list[OrderSpec]:
     """Every order the exchange has received (working or done) this session."""
     return [order.spec for _, order in sorted(sim.exchange.state.orders.orders.items())]
+
+
+async def wait_all(engine: OrderEngine, sim: Simulation, keys: list[str]) -> None:
+    """Poll, a market step at a time, until every ticket in ``keys`` has its report."""
+    while True:
+        await engine.poll()
+        if all(engine.report(key) is not None for key in keys):
+            return
+        assert not sim.clock.finished, f"the run ended before {keys} did"
+        await sim.clock.sleep(STEP_SECONDS)
