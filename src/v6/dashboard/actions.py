@@ -22,6 +22,7 @@ from v6.store import Command, WriterConflictError
 
 REQUESTED_BY: Final = "dashboard"
 CONFIRM_KEY: Final = "v6_confirm_command"
+REASON_KEY: Final = "v6_confirm_reason"
 
 
 class CommandKind(StrEnum):
@@ -123,12 +124,25 @@ def _pressed(context: DashboardContext, control: Control) -> Callable[[], None]:
 
 def _confirmation(context: DashboardContext, control: Control) -> None:
     st.warning(control.confirm, icon=":material/warning:")
-    reason = st.text_input("Reason (recorded with the command)", key="control_reason")
+    st.text_input("Reason (recorded with the command)", key=REASON_KEY)
     confirm, cancel = st.columns(2)
-    if confirm.button(f"Confirm: {control.label.lower()}", key="control_confirm", type="primary"):
-        del st.session_state[CONFIRM_KEY]
-        send(context, control.kind, reason.strip())
-        st.rerun()
-    if cancel.button("Cancel", key="control_cancel"):
-        del st.session_state[CONFIRM_KEY]
-        st.rerun()
+    confirm.button(
+        "Confirm",
+        key="control_confirm",
+        type="primary",
+        help=f"{control.label} now",
+        on_click=_confirmed,
+        args=(context, control.kind),
+    )
+    cancel.button("Cancel", key="control_cancel", on_click=_cancelled)
+
+
+def _confirmed(context: DashboardContext, kind: CommandKind) -> None:
+    reason = str(st.session_state.get(REASON_KEY, "")).strip()
+    _cancelled()
+    send(context, kind, reason)
+
+
+def _cancelled() -> None:
+    st.session_state.pop(CONFIRM_KEY, None)
+    st.session_state.pop(REASON_KEY, None)

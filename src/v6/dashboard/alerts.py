@@ -70,10 +70,13 @@ def _active(active: pl.DataFrame) -> None:
     if active.is_empty():
         st.success("Nothing to acknowledge.", icon=":material/done_all:")
         return
-    if button.button(
-        f"Acknowledge all {active.height}", key="alerts_ack_all", icon=":material/done_all:"
-    ):
-        _acknowledge(active["alert_id"].to_list())
+    button.button(
+        f"Acknowledge all {active.height}",
+        key="alerts_ack_all",
+        icon=":material/done_all:",
+        on_click=_acknowledge,
+        args=(active["alert_id"].to_list(),),
+    )
     for row in in_exchange_time(active.head(MAX_LISTED), ["created_at"]).iter_rows(named=True):
         _alert_row(row)
     if active.height > MAX_LISTED:
@@ -91,14 +94,18 @@ def _alert_row(row: dict[str, object]) -> None:
             f"**{row['source']}** · {when}"
         )
         text.text(str(row["message"]))
-        if button.button("Acknowledge", key=f"ack_{row['alert_id']}", icon=":material/check:"):
-            _acknowledge([str(row["alert_id"])])
+        button.button(
+            "Acknowledge",
+            key=f"ack_{row['alert_id']}",
+            icon=":material/check:",
+            on_click=_acknowledge,
+            args=([str(row["alert_id"])],),
+        )
 
 
 def _acknowledge(alert_ids: list[str]) -> None:
     saved = data.acknowledge(current().access, alert_ids, datetime.now(UTC))
     st.toast(f"Acknowledged {len(saved)} alert(s).", icon=":material/check:")
-    st.rerun(scope="fragment")
 
 
 def _history(alerts: pl.DataFrame) -> None:

@@ -13,7 +13,7 @@ from v6.dashboard import actions, auth, data, ui
 from v6.dashboard.args import DashboardArgumentError
 from v6.dashboard.context import DashboardContext, current
 
-HERE: Final = Path(__file__).parent
+HERE: Final = Path(__file__).resolve().parent
 PAGES: Final = (
     ("positions.py", "Positions", ":material/view_list:"),
     ("portfolio.py", "Portfolio", ":material/monitoring:"),

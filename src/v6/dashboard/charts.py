@@ -182,7 +182,7 @@ def _time_layout(figure: go.Figure, title: str, unit: str) -> go.Figure:
         yaxis_tickprefix=unit,
         yaxis_tickformat=",.0f",
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         height=340,
         margin=_MARGIN,
     )

@@ -21,11 +21,9 @@ from v6.dashboard import data, ui
 from v6.dashboard.context import current
 from v6.dashboard.frames import ControlState, heartbeat_metrics, in_exchange_time
 
-STATUS_ICONS: Final = {"ok": "🟢", "degraded": "🟠", "down": "🔴"}
 # A newest heartbeat older than this on the wall clock: the engine is not running live.
 STALE_AFTER_SECONDS: Final = 120.0
 COMPONENT_CONFIG: Final = {
-    "state": st.column_config.TextColumn("", width="small"),
     "component": st.column_config.TextColumn("Component"),
     "status": st.column_config.TextColumn("Status"),
     "at": st.column_config.DatetimeColumn("Last heartbeat", format="YYYY-MM-DD HH:mm:ss"),
@@ -78,7 +76,7 @@ def _broker_state(broker: pl.DataFrame) -> str:
     if broker.is_empty():
         return "NO HEARTBEAT"
     status = str(broker["status"][0])
-    return "CONNECTED" if status == "ok" else status.upper()
+    return "ONLINE" if status == "ok" else status.upper()
 
 
 def _lines(lines: tuple[float, float | None] | None) -> str:
@@ -134,13 +132,12 @@ def _components(view: data.HealthView) -> None:
     assert view.as_of is not None
     table = in_exchange_time(
         beats.with_columns(
-            state=pl.col("status").replace_strict(STATUS_ICONS, default="⚪"),
             age=pl.col("at").map_elements(
                 lambda at: ui.age((view.as_of - at).total_seconds()), return_dtype=pl.String
             ),
         ),
         ["at"],
-    ).select("state", "component", "status", "at", "age", "message")
+    ).select("component", "status", "at", "age", "message")
     st.dataframe(
         table, column_config=COMPONENT_CONFIG, hide_index=True, width="stretch", key="health_beats"
     )

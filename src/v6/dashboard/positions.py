@@ -10,6 +10,8 @@ import streamlit as st
 
 from v6.dashboard import data, ui
 from v6.dashboard.frames import Book, filter_book, in_exchange_time
+from v6.domain import StrategyKind
+from v6.store.repositories.strategies import LIVE_STATUSES
 
 _MONEY: Final = "dollar"
 STRATEGY_CONFIG: Final = {
@@ -78,17 +80,16 @@ def render() -> None:
 
 
 def _filters(book: Book) -> tuple[list[str], list[str], list[str]]:
-    columns = st.columns(3)
-    picked = []
-    for column, (label, name) in zip(
-        columns,
-        (("Symbol", "underlying"), ("Status", "status"), ("Strategy kind", "kind")),
-        strict=True,
-    ):
-        options = sorted(book.strategies[name].unique().to_list())
-        picked.append(
-            column.multiselect(label, options, key=f"positions_{name}", placeholder="All")
-        )
+    symbols = sorted(book.strategies["underlying"].unique().to_list())
+    choices = (
+        ("Symbol", "underlying", symbols),
+        ("Status", "status", [status.value for status in LIVE_STATUSES]),
+        ("Strategy kind", "kind", [kind.value for kind in StrategyKind]),
+    )
+    picked = [
+        column.multiselect(label, options, key=f"positions_{name}", placeholder="All")
+        for column, (label, name, options) in zip(st.columns(3), choices, strict=True)
+    ]
     return picked[0], picked[1], picked[2]
 
 
