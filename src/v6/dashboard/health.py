@@ -149,12 +149,20 @@ def _host() -> None:
     memory = psutil.virtual_memory()
     disk = psutil.disk_usage(str(disk_path))
     cards = st.columns(3)
-    cards[0].metric("CPU", f"{psutil.cpu_percent(interval=None):.0f} %", border=True)
+    cards[0].metric(
+        "CPU",
+        f"{psutil.cpu_percent(interval=None):.0f} %",
+        f"{psutil.cpu_count()} cores",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
     cards[1].metric(
         "Memory",
         f"{memory.percent:.0f} %",
         f"{memory.available / 2**30:,.1f} GiB free",
         delta_color="off",
+        delta_arrow="off",
         border=True,
     )
     cards[2].metric(
@@ -162,6 +170,7 @@ def _host() -> None:
         f"{disk.percent:.0f} %",
         f"{disk.free / 2**30:,.1f} GiB free",
         delta_color="off",
+        delta_arrow="off",
         border=True,
     )
 
