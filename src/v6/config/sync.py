@@ -1,4 +1,4 @@
-"""Market-data sync configuration: streaming lines, paced snapshots, registry proximity."""
+"""Position sync configuration: streaming lines, paced snapshots, the registry's proximity."""
 
 from __future__ import annotations
 
@@ -12,11 +12,16 @@ from v6.config._base import ConfigPart, Conflict, raise_conflicts
 class SyncConfig(ConfigPart):
     """How the registry spends streaming lines and how fast the queue worker snapshots.
 
-    A contract gets a streaming line when its underlying comes within
-    `proximity_enter_fraction` of a short strike and gives it back only beyond
-    `proximity_exit_fraction` and after `min_stream_seconds` (hysteresis, so a price
-    hovering at the boundary does not churn lines). Everything else is refreshed by
-    paced snapshots.
+    Distance to a trigger is relative to the trigger's threshold, ``(threshold - value) /
+    threshold``, for each enabled rule among the profit target (``take_profit``), the stop
+    (``stop_loss``), the short-delta breach (``delta_breach``) and the DTE exit
+    (``time_exit``); a strategy's distance is the smallest of them (0 at the trigger,
+    negative beyond it). A strategy streams when its distance falls to
+    `proximity_enter_fraction` and gives its lines back only beyond
+    `proximity_exit_fraction` and after `min_stream_seconds` (hysteresis, so a value
+    hovering at the boundary does not churn lines). Every other leg is refreshed by paced
+    snapshots; snapshots and line changes share one token bucket, so together they stay
+    within `snapshot_rate_per_second` plus `snapshot_burst` messages in any second.
     """
 
     streaming_lines: int = Field(
@@ -25,29 +30,41 @@ class SyncConfig(ConfigPart):
         description="Streaming quote lines V6 may hold; at most broker.market_data_lines.",
     )
     snapshot_rate_per_second: float = Field(
-        default=40.0,
+        default=45.0,
         gt=0,
-        description="Token-bucket refill rate for snapshot requests; below "
+        description="Token-bucket refill rate for snapshot requests and line changes; below "
         "broker.pacing_messages_per_second.",
     )
     snapshot_burst: int = Field(
-        default=10, ge=1, le=1000, description="Token-bucket capacity (snapshots at once)."
+        default=4,
+        ge=1,
+        le=1000,
+        description="Token-bucket capacity, and the most contracts in one snapshot request; "
+        "snapshot_rate_per_second + snapshot_burst must not exceed "
+        "broker.pacing_messages_per_second.",
     )
     proximity_enter_fraction: float = Field(
-        default=0.02,
+        default=0.03,
         gt=0,
         le=1,
-        description="Stream a position when the underlying is within this fraction of its "
-        "price from a short strike (0.02 = 2%).",
+        description="Stream a strategy when it is within this fraction of a trigger's "
+        "threshold (0.03 = 3%: e.g. 48.5% of max profit captured against a 50% target).",
     )
     proximity_exit_fraction: float = Field(
-        default=0.03,
+        default=0.05,
         gt=0,
         le=1,
         description="Stop streaming only beyond this fraction (> proximity_enter_fraction).",
     )
     min_stream_seconds: float = Field(
-        default=60.0, ge=0, le=86_400, description="Shortest time a streaming line is held."
+        default=60.0, ge=0, le=86_400, description="Shortest time a strategy stays active."
+    )
+    priority_distance_fraction: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="Legs of strategies closer than this fraction to a trigger are "
+        "snapshotted more often, up to twice as often at the trigger.",
     )
 
     @model_validator(mode="after")

@@ -1,0 +1,151 @@
+"""StrategyRegistry: which strategies are active this cycle, and how close each is to acting.
+
+A strategy is *active* - its legs deserve streaming lines - when it is being entered or
+exited (in flight: PENDING or CLOSING, or named by the engine) or near a decision trigger.
+Nearness is the strategy's *distance*: for every enabled rule among the profit target, the
+stop, the short-delta breach and the DTE exit, ``(threshold - value) / threshold`` - 0 at
+the trigger, negative beyond it, 1 when the value is 0 - and the smallest of them:
+
+* profit target: ``take_profit.profit_fraction`` against the captured fraction
+  ``pnl / max_profit``;
+* stop: ``stop_loss.credit_multiple`` against the loss multiple ``-pnl / entry_credit``;
+* delta breach: ``delta_breach.max_short_delta`` against the largest short-leg |delta|;
+* DTE exit: ``time_exit.max_dte`` against the days to the nearest expiry (a threshold of 0
+  days counts as 1).
+
+Unknown inputs (a leg without a mark) leave a rule out; a strategy with no known input, or
+one the rules must not touch (``managed`` false), has no distance and is never active by
+proximity. Hysteresis: a strategy becomes active at ``sync.proximity_enter_fraction``, stays
+active until beyond ``sync.proximity_exit_fraction``, and for at least
+``sync.min_stream_seconds`` once active.
+
+Every figure is computed for the whole book in one polars pass over the book frame, with the
+same leg view and strategy summary the decision engine uses (``v6.book``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import polars as pl
+
+from v6.book import leg_view, summarize
+from v6.clock import NEW_YORK, require_utc
+from v6.config.decisions import DecisionsConfig
+from v6.config.sync import SyncConfig
+
+DISTANCE_SCHEMA: Final = pl.Schema({"strategy_id": pl.String(), "distance": pl.Float64()})
+"""`StrategyRegistry.distances`: one row per strategy of the book; null distance = unknown."""
+
+_SHORT_DELTA: Final = "registry.short_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One cycle's verdict. ``active`` is ordered most urgent first: strategies in flight,
+    then the others, each group closest to a trigger first (unknown distance last), then by
+    id. ``distances`` follows DISTANCE_SCHEMA."""
+
+    active: tuple[str, ...]
+    in_flight: frozenset[str]
+    distances: pl.DataFrame
+
+
+def _relative(threshold: float, value: pl.Expr) -> pl.Expr:
+    return (pl.lit(threshold) - value) / threshold
+
+
+def distance_expressions(decisions: DecisionsConfig) -> list[pl.Expr]:
+    """Per-trigger distances over `v6.book.summarize`'s strategy frame (with the largest
+    short-leg |delta| in ``registry.short_delta``), one per enabled rule."""
+    pnl, expressions = pl.col("pnl"), []
+    if decisions.take_profit.enabled:
+        captured = pl.when(pl.col("max_profit") > 0).then(pnl / pl.col("max_profit"))
+        expressions.append(_relative(decisions.take_profit.profit_fraction, captured))
+    if decisions.stop_loss.enabled:
+        multiple = pl.when(pl.col("entry_credit") > 0).then(-pnl / pl.col("entry_credit"))
+        expressions.append(_relative(decisions.stop_loss.credit_multiple, multiple))
+    if decisions.delta_breach.enabled:
+        short_delta = pl.col(_SHORT_DELTA)
+        expressions.append(_relative(decisions.delta_breach.max_short_delta, short_delta))
+    if decisions.time_exit.enabled:
+        max_dte = decisions.time_exit.max_dte
+        expressions.append((pl.col("dte") - max_dte) / max(max_dte, 1))
+    return expressions
+
+
+class StrategyRegistry:
+    """Keeps the active set across cycles (hysteresis); see the module docstring."""
+
+    def __init__(self, sync: SyncConfig, decisions: DecisionsConfig) -> None:
+        self._enter = sync.proximity_enter_fraction
+        self._exit = sync.proximity_exit_fraction
+        self._hold = timedelta(seconds=sync.min_stream_seconds)
+        self._expressions = distance_expressions(decisions)
+        self._since: dict[str, datetime] = {}
+
+    @property
+    def active_since(self) -> Mapping[str, datetime]:
+        """When each active strategy became active."""
+        return self._since
+
+    def distances(self, book: pl.DataFrame, now: datetime) -> pl.DataFrame:
+        """Every strategy's distance to its nearest trigger (DISTANCE_SCHEMA)."""
+        if book.is_empty() or not self._expressions:
+            distances = book.select("strategy_id").unique(maintain_order=True)
+            return distances.with_columns(distance=pl.lit(None, pl.Float64()))
+        today = require_utc(now, "now").astimezone(NEW_YORK).date()
+        short_delta = pl.when(pl.col("is_short")).then(pl.col("delta").abs()).max()
+        strategies = summarize(leg_view(book, today), [short_delta.alias(_SHORT_DELTA)])
+        nearest = pl.min_horizontal(self._expressions)
+        distance = pl.when(pl.col("managed")).then(nearest).fill_nan(None)
+        return strategies.select("strategy_id", distance.alias("distance"))
+
+    def update(
+        self, book: pl.DataFrame, now: datetime, in_flight: Collection[str] = ()
+    ) -> Activity:
+        """This cycle's active strategies. ``in_flight`` names strategies being entered or
+        exited; they are active whether or not they are in the book yet."""
+        now = require_utc(now, "now")
+        distances = self.distances(book, now)
+        watched = distances.filter(
+            (pl.col("distance") <= self._exit) | pl.col("strategy_id").is_in(list(self._since))
+        )
+        known: dict[str, float | None] = dict(watched.iter_rows())
+        flying = frozenset(in_flight)
+        present = set(distances.get_column("strategy_id").to_list()) | flying
+        self._since = self._next_active(known, flying, present, now)
+        return Activity(self._ordered(known, flying), flying, distances)
+
+    def _next_active(
+        self,
+        known: Mapping[str, float | None],
+        in_flight: Iterable[str],
+        present: Collection[str],
+        now: datetime,
+    ) -> dict[str, datetime]:
+        since = self._since
+        active = {sid: since.get(sid, now) for sid in in_flight}
+        for sid, distance in known.items():
+            if distance is None or sid in active:
+                continue
+            threshold = self._exit if sid in since else self._enter
+            if distance <= threshold:
+                active[sid] = since.get(sid, now)
+        for sid, started in since.items():
+            if sid not in active and sid in present and now - started < self._hold:
+                active[sid] = started
+        return active
+
+    def _ordered(
+        self, known: Mapping[str, float | None], in_flight: frozenset[str]
+    ) -> tuple[str, ...]:
+        def urgency(sid: str) -> tuple[bool, float, str]:
+            distance = known.get(sid)
+            return (sid not in in_flight, math.inf if distance is None else distance, sid)
+
+        return tuple(sorted(self._since, key=urgency))

@@ -1,0 +1,412 @@
+"""PositionSync: what the engine calls each cycle to know its positions and their marks.
+
+Each engine cycle::
+
+    result = await sync.cycle(strategies, in_flight=exiting_now)
+    ... decisions on result.book, strategies = result.strategies ...
+    await sync.run_until(next_cycle_time)      # or sync.start() once, with a live clock
+
+`cycle` (1) applies the broker events that arrived (streamed quotes, connection and farm
+messages), (2) reconciles with the broker at start-up, every ``reconcile_every``, after a
+reconnect or on request, (3) builds the book frame of the OPEN and CLOSING strategies with
+their latest marks, (4) lets the registry decide the active strategies, (5) moves the
+streaming lines to them, (6) hands every other leg to the queue with its priority and
+(7) records the marks that changed to ``position_snapshots`` (through the store's batched
+writer; the engine flushes). It returns the book, the strategies after reconciliation (the
+engine continues with these), the registry's verdict, the reconciliation and a status.
+
+Between cycles the queue worker refreshes the legs without lines (`run_until`, or the
+background task of `start`). Requests to the broker - snapshots and line changes - share one
+token bucket within the broker's pacing limit (`bucket`; other senders should use it too).
+
+Strategies whose legs are in flight - PENDING (being entered) and CLOSING (being exited), plus
+any the engine names - are always active. Adopted broker positions are unmanaged: in the book
+with ``managed`` false, never active by proximity.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from v6.brokers.base import Broker
+from v6.brokers.errors import RetryableBrokerError
+from v6.brokers.events import QuoteEvent
+from v6.clock import NEW_YORK, Clock
+from v6.config import V6Config
+from v6.config.broker import BrokerConfig
+from v6.config.decisions import DecisionsConfig
+from v6.config.sync import SyncConfig
+from v6.domain import OptionContract, Position, StockContract, Strategy, StrategyStatus
+from v6.store import LegSnapshot, Store
+from v6.sync.frame import BookFrames, held
+from v6.sync.marks import NEVER, IntArray, MarkBook, micros
+from v6.sync.pacing import TokenBucket
+from v6.sync.queue import PositionQueue, weights_for
+from v6.sync.reconcile import BrokerBook, Reconciliation, new_york_date, reconcile
+from v6.sync.registry import Activity, StrategyRegistry
+from v6.sync.streamer import Streamer, plan_lines
+from v6.sync.worker import QueueWorker, WorkerStats
+
+log = logging.getLogger(__name__)
+
+_IN_FLIGHT: Final = frozenset({StrategyStatus.PENDING, StrategyStatus.CLOSING})
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """How sync is doing. ``oldest_mark_seconds`` is the age of the oldest mark among the
+    queue's legs (None without legs, infinite while one has never been marked);
+    ``queue_depth`` counts the legs overdue (see `PositionQueue.depth`) and
+    ``rotation_seconds`` is how long a far leg waits between two snapshots."""
+
+    at: datetime
+    lines: int
+    line_budget: int
+    lines_live: bool
+    queue_legs: int
+    queue_depth: int
+    rotation_seconds: float
+    oldest_mark_seconds: float | None
+    unmarked_legs: int
+    bad_quotes: int
+    resubscriptions: int
+    worker: WorkerStats
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCycle:
+    """One cycle's result; ``strategies`` are the live strategies after reconciliation."""
+
+    book: pl.DataFrame
+    strategies: tuple[Strategy, ...]
+    activity: Activity
+    reconciliation: Reconciliation | None
+    status: SyncStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _Legs:
+    """The live strategies' legs as arrays: leg i belongs to strategy ``owner[i]`` (index in
+    ``ids``) and its contract is mark row ``rows[i]``."""
+
+    ids: tuple[str, ...]
+    owner: IntArray
+    rows: IntArray
+    contracts: dict[str, list[OptionContract]]
+    holders: dict[int, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, strategies: Sequence[Strategy], marks: MarkBook) -> _Legs:
+        legs = [(i, leg.contract) for i, s in enumerate(strategies) for leg in s.legs]
+        rows = marks.rows(contract for _, contract in legs)
+        holders: dict[int, list[str]] = {}
+        for strategy in held(strategies):
+            for leg in strategy.legs:
+                holders.setdefault(marks.row(leg.contract), []).append(strategy.strategy_id)
+        return cls(
+            ids=tuple(s.strategy_id for s in strategies),
+            owner=np.fromiter((i for i, _ in legs), dtype=np.int64, count=len(legs)),
+            rows=rows,
+            contracts={s.strategy_id: [leg.contract for leg in s.legs] for s in strategies},
+            holders={row: tuple(ids) for row, ids in holders.items()},
+        )
+
+
+class PositionSync:
+    """Registry, streamer, queue and worker, reconciliation and persistence, wired."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        clock: Clock,
+        store: Store,
+        *,
+        sync: SyncConfig,
+        decisions: DecisionsConfig,
+        limits: BrokerConfig,
+        reconcile_every: timedelta,
+    ) -> None:
+        self._broker = broker
+        self._clock = clock
+        self._store = store
+        self._config = sync
+        self.bucket = TokenBucket.within(
+            sync.snapshot_rate_per_second,
+            sync.snapshot_burst,
+            limits.pacing_messages_per_second,
+            clock.now(),
+        )
+        self._marks = MarkBook()
+        self._queue = PositionQueue(sync.snapshot_rate_per_second)
+        self._registry = StrategyRegistry(sync, decisions)
+        budget = min(sync.streaming_lines, limits.market_data_lines)
+        self._streamer = Streamer(broker, clock, self.bucket, budget)
+        self._worker = QueueWorker(
+            broker, clock, self._queue, self._marks, self.bucket, sync.snapshot_burst, self._drain
+        )
+        self._frames = BookFrames()
+        self._events = broker.events()
+        self._reconcile_every = reconcile_every
+        self._last_reconciled: datetime | None = None
+        self._reconcile_requested = True
+        self._recorded: set[str] | None = None
+        self._account: str | None = None
+        self._live: list[Strategy] = []
+        self._legs = _Legs.of([], self._marks)
+        self._dividends: pl.DataFrame | None = None
+        self._stale_frames = True
+        self._persisted = np.empty(0, dtype=np.int64)
+        self._book = self._frames.book(self._marks.frame())
+
+    @classmethod
+    def from_config(
+        cls, broker: Broker, clock: Clock, store: Store, config: V6Config
+    ) -> PositionSync:
+        return cls(
+            broker,
+            clock,
+            store,
+            sync=config.sync,
+            decisions=config.decisions,
+            limits=config.broker,
+            reconcile_every=timedelta(minutes=config.engine.reconcile_interval_minutes),
+        )
+
+    # -- what the engine calls --------------------------------------------------------------
+
+    async def cycle(
+        self, strategies: Iterable[Strategy], *, in_flight: Collection[str] = ()
+    ) -> SyncCycle:
+        """One sync cycle (see the module docstring)."""
+        self._drain()
+        live = [s for s in strategies if not s.is_terminal]
+        reconciliation = None
+        if self._reconcile_due(self._clock.now()):
+            reconciliation = await self._reconcile(live)
+            if reconciliation is not None:
+                live = reconciliation.live(live)
+        self._use(live)
+        now = self._clock.now()
+        book = self._frames.book(self._marks.frame())
+        flying = {s.strategy_id for s in live if s.status in _IN_FLIGHT} | set(in_flight)
+        activity = self._registry.update(book, now, flying)
+        await self._streamer.apply(self._wanted(activity))
+        self._feed_queue(activity)
+        self._persist()
+        self._book = book
+        return SyncCycle(book, tuple(live), activity, reconciliation, self.status())
+
+    async def run_until(self, deadline: datetime) -> None:
+        """Refresh marks with paced snapshots until the clock reaches ``deadline``."""
+        await self._worker.run_until(deadline)
+
+    def start(self) -> None:
+        """Run the queue worker as a background task (clocks that move by themselves)."""
+        self._worker.start()
+
+    async def stop(self) -> None:
+        await self._worker.stop()
+
+    def book(self) -> pl.DataFrame:
+        """The book frame of the last cycle."""
+        return self._book
+
+    def force_full_sync(self) -> None:
+        """Command: snapshot every queued leg again, closest to a trigger first."""
+        self._queue.force_full_sync()
+
+    def clear_queue(self) -> None:
+        """Command: drop the queue's backlog (see `PositionQueue.clear`)."""
+        self._queue.clear(self._clock.now())
+
+    def request_reconciliation(self) -> None:
+        """Reconcile at the next cycle."""
+        self._reconcile_requested = True
+
+    def set_dividends(self, dividends: pl.DataFrame) -> None:
+        """The next ex-dividend date and amount per underlying (``v6.book.DIVIDENDS_SCHEMA``)."""
+        self._dividends = dividends
+        self._stale_frames = True
+
+    def close(self) -> None:
+        """Stop listening to the broker's events."""
+        self._events.close()
+
+    def status(self) -> SyncStatus:
+        now = self._clock.now()
+        members = self._queue.members
+        refreshed = self._marks.refreshed_micros(members)
+        unmarked = int(np.count_nonzero(refreshed == NEVER))
+        oldest: float | None = None
+        if len(members):
+            oldest = np.inf if unmarked else (micros(now) - int(refreshed.min())) / 1e6
+        return SyncStatus(
+            at=now,
+            lines=len(self._streamer.lines),
+            line_budget=self._streamer.budget,
+            lines_live=self._streamer.live,
+            queue_legs=len(members),
+            queue_depth=self._queue.depth(now),
+            rotation_seconds=self._queue.rotation_seconds,
+            oldest_mark_seconds=oldest,
+            unmarked_legs=unmarked,
+            bad_quotes=self._marks.bad_quotes,
+            resubscriptions=self._streamer.resubscriptions,
+            worker=self._worker.stats,
+        )
+
+    # -- inside a cycle ----------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Apply the broker events that arrived: streamed quotes, connectivity news."""
+        quotes = []
+        for event in self._events.drain():
+            if isinstance(event, QuoteEvent):
+                quote = self._streamer.quote_of(event)
+                if quote is not None:
+                    quotes.append(quote)
+            elif self._streamer.note(event):
+                self._reconcile_requested = True
+        if quotes:
+            self._marks.apply(quotes, self._clock.now())
+
+    def _use(self, live: list[Strategy]) -> None:
+        """Take the live strategies; rebuild what depends on them when they changed."""
+        if live == self._live and not self._stale_frames:
+            return
+        old = self._legs.holders
+        self._live = live
+        self._legs = _Legs.of(live, self._marks)
+        self._frames.rebuild(live, self._dividends)
+        self._stale_frames = False
+        if len(self._persisted) < len(self._marks):
+            grown = np.full(len(self._marks), NEVER, dtype=np.int64)
+            grown[: len(self._persisted)] = self._persisted
+            self._persisted = grown
+        for row, ids in self._legs.holders.items():
+            if old.get(row) != ids:
+                self._persisted[row] = NEVER
+
+    def _wanted(self, activity: Activity) -> list[OptionContract]:
+        contracts = self._legs.contracts
+        active = [sid for sid in activity.active if sid in contracts]
+        groups = [contracts[sid] for sid in active]
+        in_flight = sum(1 for sid in active if sid in activity.in_flight)
+        return plan_lines(groups, in_flight, self._streamer.lines, self._streamer.budget)
+
+    def _feed_queue(self, activity: Activity) -> None:
+        """Every leg without a line goes to the queue with its distance and weight."""
+        legs = self._legs
+        distance_of = dict(activity.distances.iter_rows())
+        owners = np.array(
+            [
+                -np.inf if sid in activity.in_flight else _nan_if_none(distance_of.get(sid))
+                for sid in legs.ids
+            ],
+            dtype=np.float64,
+        )
+        distances = np.full(len(self._marks), np.nan)
+        np.fmin.at(distances, legs.rows, owners[legs.owner])
+        members = np.unique(legs.rows)
+        streamed = self._marks.rows(self._streamer.lines)
+        members = members[~np.isin(members, streamed)]
+        distances = distances[members]
+        self._queue.update(
+            members, weights_for(distances, self._config.priority_distance_fraction), distances
+        )
+
+    def _persist(self) -> None:
+        """Record every held leg whose mark changed since it was last recorded."""
+        rows = np.fromiter(self._legs.holders, dtype=np.int64, count=len(self._legs.holders))
+        if not len(rows):
+            return
+        marked = self._marks.mark_micros(rows)
+        changed = rows[marked > self._persisted[rows]]
+        snapshots = [snapshot for row in changed.tolist() for snapshot in self._snapshots(row)]
+        if snapshots:
+            self._store.snapshots.record(snapshots)
+        self._persisted[changed] = marked[marked > self._persisted[rows]]
+
+    def _snapshots(self, row: int) -> list[LegSnapshot]:
+        values, greeks = self._marks.snapshot_values(row)
+        contract = self._marks.contracts[row]
+        at = self._marks.mark_time(row)
+        return [
+            LegSnapshot(
+                strategy_id=sid,
+                contract=contract,
+                at=at,
+                mark=values["mark"],
+                bid=values["bid"],
+                ask=values["ask"],
+                implied_vol=values["iv"],
+                underlying_price=values["underlying_price"],
+                greeks=greeks,
+            )
+            for sid in self._legs.holders[row]
+        ]
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def _reconcile_due(self, now: datetime) -> bool:
+        last = self._last_reconciled
+        return self._reconcile_requested or last is None or now - last >= self._reconcile_every
+
+    async def _reconcile(self, live: Sequence[Strategy]) -> Reconciliation | None:
+        """Reconcile and persist the outcome; None when the broker cannot be reached now."""
+        try:
+            account = self._account or (await self._broker.account_values()).account
+            book = BrokerBook(
+                account,
+                await self._broker.positions(),
+                await self._broker.executions(),
+                await self._broker.open_orders(),
+            )
+        except RetryableBrokerError as error:
+            log.info("reconciliation postponed: %s", error)
+            return None
+        self._account = account
+        now = self._clock.now()
+        stored = self._store.positions.current(account)
+        known_stock = {
+            p.contract.symbol: p.quantity for p in stored if isinstance(p.contract, StockContract)
+        }
+        result = reconcile(live, book, known_stock, now)
+        self._record(result, book, stored, now)
+        self._last_reconciled = now
+        self._reconcile_requested = False
+        return result
+
+    def _record(
+        self, result: Reconciliation, book: BrokerBook, stored: list[Position], now: datetime
+    ) -> None:
+        """Persist a reconciliation: strategies, new events and their alerts, positions."""
+        recorded = self._recorded_ids(now)
+        fresh = {e.event_id for e in result.events} - recorded
+        self._store.strategies.save([*result.changed, *result.adopted], now)
+        self._store.reconciliation.record(e for e in result.events if e.event_id in fresh)
+        self._store.alerts.save(a for a in result.alerts if a.alert_id in fresh)
+        reported = {p.contract for p in book.positions}
+        vanished = [
+            Position(book.account, p.contract, 0, 0.0) for p in stored if p.contract not in reported
+        ]
+        self._store.positions.save([*book.positions, *vanished], now)
+        recorded |= fresh
+
+    def _recorded_ids(self, now: datetime) -> set[str]:
+        """Event ids already recorded today (ids carry the New York date)."""
+        if self._recorded is None:
+            start = datetime.combine(new_york_date(now), time(), NEW_YORK)
+            self._recorded = {e.event_id for e in self._store.reconciliation.since(start)}
+        return self._recorded
+
+
+def _nan_if_none(value: float | None) -> float:
+    return np.nan if value is None else value
