@@ -2,11 +2,14 @@
 
 ``OrderRecord`` carries the columns of the store's ``orders`` table under the same names
 (``order_id`` is the broker's order id as text - the id its executions refer to - or
-``dry-run:<order_ref>:<role>`` for an order dry run recorded but never sent; ``status`` uses the
+``dry-run:<ticket>`` for an order dry run recorded but never sent; ``status`` uses the
 table's vocabulary), plus what the table does not keep (role, order type, OCA group, dry run).
 ``limit_price`` is the order's price: the limit, or a stop order's trigger price. Executions
 are the broker's ``ExecutionEvent``s; ``ExecutionReport.fills()`` turns those whose commission
 is known into domain ``Fill``s (the ``executions`` table's rows).
+
+Bracket children carry their parent's order ref (IB's bracket copies it), so their records
+say intent ``open``; their role says what they are.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from types import MappingProxyType
 from v6.brokers.events import ExecutionEvent
 from v6.brokers.types import OrderState, OrderStatus, OrderType, WhatIf
 from v6.domain import Fill, IntentKind, Leg
+from v6.execution.legging import LegImbalance
 
 
 class OrderRole(StrEnum):
@@ -139,7 +143,7 @@ class ExecutionReport:
     fill); ``start_mid`` is the combo mid when the order was first priced, so
     ``slippage`` (fill minus mid, positive = worse) measures the price walk. ``orders`` are the
     request's orders as they ended, ``exits`` the resting exits placed after its fill.
-    ``legging`` describes legs left unbalanced, for which a repair was submitted.
+    ``legging`` is the imbalance the order's executions left (a repair was submitted for it).
     """
 
     ticket: str
@@ -159,7 +163,7 @@ class ExecutionReport:
     executions: tuple[ExecutionEvent, ...] = ()
     commissions: Mapping[str, float] = field(default_factory=dict)
     margin: MarginCheck | None = None
-    legging: str | None = None
+    legging: LegImbalance | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "commissions", MappingProxyType(dict(self.commissions)))

@@ -48,7 +48,9 @@ class OrderRequest:
     exits: ExitPlan | None = None
 
     def __post_init__(self) -> None:
-        self.intent.order_ref(self.attempt)
+        attempt = self.attempt
+        if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+            raise InvalidOrderError(f"OrderRequest.attempt = {attempt!r}: expected an integer >= 1")
         if self.exits is not None and self.intent.intent not in OPENING_INTENTS:
             raise InvalidOrderError(
                 f"OrderRequest.exits for a {self.intent.intent.value} intent: resting exits "
@@ -91,6 +93,12 @@ class Ticket:
     margin: MarginCheck | None = None
     wait_for: dict[int, int] = field(default_factory=dict)
     """Order id -> its filled units when the wait began."""
+    replaces: str | None = None
+    """The ticket whose unfilled units this one sends (``replace_remaining``)."""
+    replaced_by: str | None = None
+    carried: tuple[int, float] = (0, 0.0)
+    """Units the replaced tickets filled and their net value (units x price): the exits of
+    the last ticket of a replacement chain cover them too."""
     exit_keys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -103,28 +111,31 @@ class Ticket:
     ) -> OrderRecord:
         """The order as the store keeps it; without a broker state it was never sent (dry
         run)."""
-        sent = state is not None
-        filled = state.filled if state is not None else 0
-        text = "; ".join([*self.notes, *messages]) or (state.message if state else "") or None
+        notes = [*self.notes, *messages]
+        if state is not None and state.message:
+            notes.append(state.message)
+        spec = self.spec if state is None else state.spec
+        filled = 0 if state is None else state.filled
+        broker_id = None if state is None else str(state.order_id)
         return OrderRecord(
-            order_id=str(state.order_id) if state is not None else f"dry-run:{self.key}",
+            order_id=broker_id or f"dry-run:{self.key}",
             strategy_id=self.strategy_id,
             intent=self.intent,
             attempt=self.attempt,
             role=self.role,
             legs=self.order_legs,
-            quantity=(state.spec if state is not None else self.spec).quantity,
-            order_type=self.spec.order_type,
-            limit_price=(state.spec if state is not None else self.spec).trigger_price,
-            status=record_status(state) if state is not None else RecordStatus.CANCELLED,
+            quantity=spec.quantity,
+            order_type=spec.order_type,
+            limit_price=spec.trigger_price,
+            status=RecordStatus.CANCELLED if state is None else record_status(state),
             filled_quantity=filled,
             avg_fill_price=state.avg_fill_price if state is not None and filled else None,
             submitted_at=self.submitted_at,
             updated_at=now,
-            broker_order_id=str(state.order_id) if state is not None else None,
-            message=text,
-            oca_group=self.spec.oca_group,
-            dry_run=not sent,
+            broker_order_id=broker_id,
+            message="; ".join(dict.fromkeys(notes)) or None,
+            oca_group=spec.oca_group,
+            dry_run=state is None,
         )
 
 

@@ -4,6 +4,7 @@ codes."""
 
 from __future__ import annotations
 
+import pytest
 from execution_sim import (
     STEP_SECONDS,
     condor_legs,
@@ -18,11 +19,13 @@ from execution_sim import (
     wait_all,
 )
 
-from v6.brokers import ErrorEvent, OrderStatusEvent
+from v6.brokers import ConnectionLostError, ErrorEvent, OrderStatusEvent
 from v6.brokers.sim import BadQuoteKind
 from v6.config.execution import ExecutionConfig, MarginCheckConfig
+from v6.execution.exits import ExitPlan
+from v6.execution.order_engine import OrderEngine
 from v6.execution.pricing import round_down
-from v6.execution.records import Outcome, RecordStatus
+from v6.execution.records import OrderRole, Outcome, RecordStatus
 from v6.execution.tickets import OrderRequest
 
 
@@ -35,7 +38,10 @@ def test_a_partial_fill_is_replaced_by_an_order_for_the_remainder_only() -> None
         events = sim.broker.events()
         sim.broker.faults.partial_fills(1)
         market = await market_of(sim, condor_legs())
-        key = await engine.submit(OrderRequest(intent(condor_legs(), market.mid, quantity=4)))
+        request = OrderRequest(
+            intent(condor_legs(), market.mid, quantity=4), exits=ExitPlan(0.5, 2.0)
+        )
+        key = await engine.submit(request)
         filled = 0
         while filled == 0:
             await sim.clock.sleep(STEP_SECONDS)
@@ -51,8 +57,8 @@ def test_a_partial_fill_is_replaced_by_an_order_for_the_remainder_only() -> None
         old, new = engine.report(key), engine.report(new_key)
         assert old is not None
         assert new is not None
-        sent = exchange_orders(sim)
-        assert [(s.order_ref, s.quantity) for s in sent] == [
+        entries = [s for s in exchange_orders(sim) if s.order_ref.startswith("ic1:open")]
+        assert [(s.order_ref, s.quantity) for s in entries] == [
             ("ic1:open:1", 4),
             ("ic1:open:2", 4 - old.filled),
         ]
@@ -68,6 +74,11 @@ def test_a_partial_fill_is_replaced_by_an_order_for_the_remainder_only() -> None
         assert set(first_order) == {4}, "walking changes the price only, never the units"
         positions = {p.contract: p.quantity for p in await sim.broker.positions()}
         assert positions == {leg.contract: 4 * leg.quantity for leg in condor_legs()}
+        assert old.exits == ()
+        assert [(e.role, e.quantity) for e in new.exits] == [
+            (OrderRole.TAKE_PROFIT, 4),
+            (OrderRole.STOP, 4),
+        ], "the exits cover the units of both orders"
 
     run(scenario())
 
@@ -184,5 +195,37 @@ def test_informational_codes_never_end_an_order() -> None:
         assert "[10349 info]" in message
         assert "[2104 info]" in message
         assert "walk gave up" in message
+
+    run(scenario())
+
+
+def test_a_request_that_meets_a_lost_connection_is_not_kept_and_can_be_sent_again() -> None:
+    sim = simulation()
+
+    async def scenario() -> None:
+        await connected(sim)
+        engine = await started_engine(sim)
+        request = OrderRequest(intent(condor_legs(), -1.00))
+        sim.broker.faults.disconnect(120)
+        with pytest.raises(ConnectionLostError):
+            await engine.submit(request)
+        assert engine.working() == ()
+        await sim.clock.sleep(180)
+        report = await engine.run(request)
+        assert report.outcome is Outcome.FILLED
+        assert len(exchange_orders(sim)) == 1
+
+    run(scenario())
+
+
+def test_requests_need_a_started_engine() -> None:
+    sim = simulation()
+    engine = OrderEngine(sim.broker, sim.clock, execution_config())
+
+    async def scenario() -> None:
+        with pytest.raises(RuntimeError, match="start"):
+            await engine.submit(OrderRequest(intent(condor_legs(), -1.00)))
+        with pytest.raises(RuntimeError, match="start"):
+            await engine.poll()
 
     run(scenario())

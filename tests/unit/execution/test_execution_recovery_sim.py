@@ -63,6 +63,24 @@ def test_a_restart_takes_over_the_working_order_instead_of_sending_it_again(
     run(after_the_restart())
 
 
+def test_an_engine_finds_the_order_another_placed_under_the_same_ref() -> None:
+    sim = simulation()
+
+    async def scenario() -> None:
+        await connected(sim)
+        late = await started_engine(sim, execution_config(steps=1))
+        first = await started_engine(sim, execution_config(steps=1))
+        market = await market_of(sim, condor_legs())
+        request = OrderRequest(intent(condor_legs(), round(market.mid - 1, 2)))
+        await first.submit(request)
+        key = await late.submit(request)
+        assert len(exchange_orders(sim)) == 1
+        report = await late.wait(key)
+        assert "found working at the broker: not sent again" in (report.orders[0].message or "")
+
+    run(scenario())
+
+
 def test_a_restart_reports_a_filled_order_from_its_executions(tmp_path: Path) -> None:
     first = simulation(data_dir=tmp_path)
     request = OrderRequest(intent(condor_legs(), -1.00, quantity=2))
@@ -198,7 +216,8 @@ def test_legs_reported_out_of_ratio_are_repaired_when_the_order_ends() -> None:
         )
         report = await engine.wait(key)
         assert report.legging is not None
-        assert "complete" in report.legging
+        assert report.legging.kind is RepairKind.COMPLETE
+        assert report.legging.held == (0, -1)
         assert "repair ps1:reduce:1" in report.message
         repair = exchange_orders(sim)[-1]
         assert repair.order_ref == "ps1:reduce:1"

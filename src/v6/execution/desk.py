@@ -1,0 +1,166 @@
+"""The order engine's bookkeeping, without broker calls: its tickets, what the broker said
+about them (``OrderTracker``), their order records and reports, and the highest attempt seen
+per (strategy, intent) so a new attempt never reuses an order ref."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from v6.brokers.events import ExecutionEvent
+from v6.brokers.types import OrderSpec, OrderState
+from v6.clock import Clock
+from v6.domain import IntentKind, InvalidOrderError, parse_order_ref
+from v6.execution.legging import LegImbalance
+from v6.execution.records import ExecutionReport, OrderRecord, OrderRole, Outcome
+from v6.execution.reporting import ReportBook
+from v6.execution.tickets import OrderRequest, Phase, Ticket, role_of, strategy_of, ticket_key
+from v6.execution.tracker import OrderTracker
+
+RESTING_ROLES = frozenset({OrderRole.TAKE_PROFIT, OrderRole.STOP})
+
+
+class TicketDesk:
+    def __init__(self, clock: Clock, *, dry_run: bool) -> None:
+        self._clock = clock
+        self._dry_run = dry_run
+        self.tracker = OrderTracker()
+        self.tickets: dict[str, Ticket] = {}
+        self.book = ReportBook()
+        self._attempts: dict[tuple[str, IntentKind], int] = {}
+
+    @property
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def next_attempt(self, strategy_id: str, intent: IntentKind) -> int:
+        return self._attempts.get((strategy_id, intent), 0) + 1
+
+    def note_ref(self, ref: str) -> None:
+        """Remember the attempt of a V6 order ref (any other text is ignored)."""
+        try:
+            strategy_id, intent, attempt = parse_order_ref(ref)
+        except InvalidOrderError:
+            return
+        key = (strategy_id, intent)
+        self._attempts[key] = max(self._attempts.get(key, 0), attempt)
+
+    def working(self) -> tuple[str, ...]:
+        return tuple(key for key, t in self.tickets.items() if t.phase is not Phase.DONE)
+
+    def resting(self, strategy_id: str) -> list[Ticket]:
+        """The strategy's take-profit and stop orders still working."""
+        return [
+            t
+            for t in self.tickets.values()
+            if t.strategy_id == strategy_id
+            and t.role in RESTING_ROLES
+            and t.phase is not Phase.DONE
+        ]
+
+    def open_ticket(self, key: str, request: OrderRequest, role: OrderRole) -> Ticket:
+        """A ticket for ``request`` (not sent yet)."""
+        intent = request.intent
+        self.note_ref(request.ref)
+        ticket = Ticket(
+            key=key,
+            strategy_id=intent.strategy_id,
+            intent=intent.intent,
+            attempt=request.attempt,
+            role=role,
+            spec=OrderSpec.from_intent(intent, request.attempt),
+            submitted_at=self.now,
+            phase=Phase.WORKING,
+            request=request,
+        )
+        self.tickets[key] = ticket
+        return ticket
+
+    def placed_ticket(
+        self, state: OrderState, role: OrderRole, attempt: int, intent: IntentKind
+    ) -> Ticket:
+        """A ticket for an order already at the broker (an exit, or one found at start)."""
+        ref = state.spec.order_ref
+        self.note_ref(ref)
+        ticket = Ticket(
+            key=ticket_key(ref, role),
+            strategy_id=strategy_of(ref) or ref,
+            intent=intent,
+            attempt=attempt,
+            role=role,
+            spec=state.spec,
+            submitted_at=self.now,
+            phase=Phase.WORKING,
+            order_id=state.order_id,
+        )
+        self.tickets[ticket.key] = ticket
+        self.tracker.update(state)
+        return ticket
+
+    def adopt(self, state: OrderState) -> None:
+        """Take a V6 order found working at the broker (after a restart) into the desk."""
+        try:
+            _, intent, attempt = parse_order_ref(state.spec.order_ref)
+        except InvalidOrderError:
+            return
+        role = role_of(state.spec, intent, state.parent_id is not None)
+        ticket = self.placed_ticket(state, role, attempt, intent)
+        ticket.notes.append("adopted from the broker at start")
+
+    def record(self, ticket: Ticket, state: OrderState | None = None) -> OrderRecord | None:
+        """The ticket's order record (noted as changed when it is); None for a request that
+        never priced an order."""
+        if ticket.order_id is not None:
+            state = state or self.tracker.state(ticket.order_id)
+            messages = self.tracker.messages(ticket.order_id)
+        elif self._dry_run and ticket.start_mid is not None:
+            messages = ()
+        else:
+            return None
+        return self.book.note(ticket.record(state, self.now, messages))
+
+    def collect_records(self) -> None:
+        for ticket in self.tickets.values():
+            if ticket.order_id is not None:
+                self.record(ticket)
+
+    def done(
+        self,
+        ticket: Ticket,
+        outcome: Outcome,
+        message: str,
+        state: OrderState | None = None,
+        executions: tuple[ExecutionEvent, ...] = (),
+        legging: LegImbalance | None = None,
+        filled: tuple[int, float | None] | None = None,
+    ) -> None:
+        """End ``ticket`` with its report; ``filled`` (units, average price) overrides the
+        broker state's."""
+        ticket.phase = Phase.DONE
+        record = self.record(ticket, state)
+        if filled is None:
+            units = state.filled if state is not None else 0
+            filled = (units, state.avg_fill_price if state is not None and units else None)
+        exits = (self.record(self.tickets[key]) for key in ticket.exit_keys)
+        request = ticket.request
+        self.book.finish(
+            ExecutionReport(
+                ticket=ticket.key,
+                strategy_id=ticket.strategy_id,
+                intent=ticket.intent,
+                role=ticket.role,
+                order_ref=ticket.spec.order_ref,
+                outcome=outcome,
+                requested=request.intent.quantity if request else ticket.spec.quantity,
+                filled=filled[0],
+                avg_fill_price=filled[1],
+                start_mid=ticket.start_mid,
+                finished_at=self.now,
+                message=message,
+                orders=() if record is None else (record,),
+                exits=tuple(exit_record for exit_record in exits if exit_record is not None),
+                executions=executions,
+                commissions=self.tracker.commissions(e.exec_id for e in executions),
+                margin=ticket.margin,
+                legging=legging,
+            )
+        )
