@@ -83,6 +83,8 @@ SYMBOLS = ("SPY", "QQQ", "IWM")
 WING_DOLLARS = {"SPY": 5.0, "QQQ": 5.0, "IWM": 3.0}
 """Wing width per underlying (the listed strike nearest it is used)."""
 ACCOUNT = "DU1000001"
+STARTING_CASH = 1_000_000.0
+"""The large book's account (1,250 condors need more than the simulator's default cash)."""
 TIGHT_LIMITS = PortfolioLimits(max_abs_vega=150.0, max_abs_delta=60.0)
 """Limits small enough for the simulated book to breach some of them (real breaches)."""
 LINE_BUDGET = 10
@@ -454,6 +456,7 @@ def large_book(
         now = market.now
         quotes = market.quote(contracts)
         store.writer.add(POSITION_SNAPSHOTS, book.snapshot_rows(quotes, now))
+        store.accounts.record([book.account(quotes, now)])
         if market.session == end:
             frame = build_book(strategies, book.quotes_frame(quotes, now))
             cycle = engine.evaluate(frame, CycleContext(now=now, today=market.session))
@@ -503,6 +506,17 @@ class _LegIndex:
         position = {contract: i for i, contract in enumerate(contracts)}
         pairs = [(s.strategy_id, leg.contract) for s in strategies for leg in s.legs]
         self.legs = len(pairs)
+        units = {s.strategy_id: s.quantity for s in strategies}
+        self.leg_size = np.array(
+            [
+                leg.quantity * units[s.strategy_id] * leg.contract.multiplier
+                for s in strategies
+                for leg in s.legs
+            ],
+            dtype=np.float64,
+        )
+        self.credit = sum((s.entry_premium or 0.0) * s.quantity * s.multiplier for s in strategies)
+        self.margin = sum(s.max_loss * s.quantity for s in strategies)
         self.leg_strategy = pa.array([sid for sid, _ in pairs], pa.string())
         self.leg_symbol = pa.array([c.occ_symbol for _, c in pairs], pa.string())
         self.leg_contract = np.array([position[c] for _, c in pairs], dtype=np.int64)
@@ -528,6 +542,23 @@ class _LegIndex:
             "rho": pa.nulls(pick.size, pa.float64()),
         }
         return pa.table(columns)
+
+    def account(self, q: QuoteBatch, at: datetime) -> AccountSnapshot:
+        """The account marked to the mids: the credits received plus what the legs are
+        worth, on `STARTING_CASH`; defined-risk margin is the book's maximum loss."""
+        value = float(np.dot(self.leg_size, ((q.bid + q.ask) / 2.0)[self.leg_contract]))
+        unrealized = self.credit + value
+        net_liquidation = STARTING_CASH + unrealized
+        return AccountSnapshot(
+            account=ACCOUNT,
+            at=at,
+            net_liquidation=net_liquidation,
+            cash=STARTING_CASH + self.credit,
+            buying_power=net_liquidation - self.margin,
+            maintenance_margin=self.margin,
+            unrealized_pnl=unrealized,
+            realized_pnl=0.0,
+        )
 
     def quotes_frame(self, q: QuoteBatch, at: datetime) -> pl.DataFrame:
         return pl.DataFrame(
