@@ -69,7 +69,7 @@ class TicketDesk:
             role=role,
             spec=OrderSpec.from_intent(intent, request.attempt),
             submitted_at=self.now,
-            phase=Phase.WORKING,
+            phase=Phase.NEW,
             request=request,
         )
         self.tickets[key] = ticket

@@ -188,9 +188,10 @@ class OrderEngine:
             raise ValueError(f"replace_remaining({key!r}): expected a working walked order")
         state = self._desk.tracker.state(old.order_id)
         filled = state.filled if state is not None else 0
-        intent = dataclasses.replace(
-            old.request.intent, quantity=max(old.spec.quantity - filled, 1)
-        )
+        if filled >= old.spec.quantity:
+            raise ValueError(f"replace_remaining({key!r}): every unit is filled already")
+        await self._request_cancel(old)
+        intent = dataclasses.replace(old.request.intent, quantity=old.spec.quantity - filled)
         attempt = self._desk.next_attempt(old.strategy_id, old.intent)
         request = dataclasses.replace(old.request, intent=intent, attempt=attempt, urgent=urgent)
         new_key = ticket_key(request.ref, OrderRole.WALKED)
@@ -198,7 +199,6 @@ class OrderEngine:
         ticket.phase, ticket.replaces, ticket.wait_for = Phase.WAITING, key, {old.order_id: filled}
         old.replaced_by = new_key
         old.notes.append(f"remainder replaced by {new_key}")
-        await self._request_cancel(old)
         return new_key
 
     async def repair(
@@ -250,6 +250,8 @@ class OrderEngine:
     # -- sending ----------------------------------------------------------------------------
 
     async def _send(self, ticket: Ticket) -> None:
+        """Check, price and place a NEW ticket's order. A repair without a valid quote stays
+        NEW (it must go out: it is tried again each poll); anything else ends unsent."""
         request = ticket.request
         assert request is not None  # only requested tickets are sent
         intent = request.intent
@@ -259,9 +261,14 @@ class OrderEngine:
                 await self._end_unsent(ticket, Outcome.MARGIN_BLOCKED, ticket.margin.reason)
                 return
         market = await self._market(ticket.spec)
+        if market is None and ticket.role is OrderRole.REPAIR:
+            return
         if market is None:
             await self._end_unsent(ticket, Outcome.NO_QUOTE, "no valid quote for every leg")
             return
+        if ticket.role is OrderRole.REPAIR:
+            intent = dataclasses.replace(intent, limit_price=repair_limit(market, self._tick))
+            request = ticket.request = dataclasses.replace(request, intent=intent)
         ticket.start_mid = market.mid
         price = walk_price(market, 0, intent.limit_price, self._config.walk, urgent=request.urgent)
         ticket.spec = ticket.spec.changed(limit_price=price)
@@ -304,6 +311,7 @@ class OrderEngine:
         take_profit, stop = request.exits.closing_prices(price, self._tick, cost)
         parent, profit, loss = await self._broker.place_bracket(ticket.spec, take_profit, stop)
         self._placed(ticket, parent)
+        ticket.bracket = True
         for role, state in ((OrderRole.TAKE_PROFIT, profit), (OrderRole.STOP, loss)):
             child = self._desk.placed_ticket(state, role, ticket.attempt, ticket.intent)
             ticket.exit_keys.append(child.key)
@@ -320,27 +328,23 @@ class OrderEngine:
 
     async def _request_cancel(self, ticket: Ticket) -> None:
         assert ticket.order_id is not None
-        ticket.phase = Phase.CANCELLING
         try:
             state = await self._broker.cancel_order(ticket.order_id)
         except UnknownOrderError as error:
             ticket.notes.append(f"cancel: {error}")
-            return
-        self._desk.tracker.update(state)
+        else:
+            self._desk.tracker.update(state)
+        ticket.phase = Phase.CANCELLING
 
     async def _market(self, spec: OrderSpec) -> ComboMarket | None:
         quotes = await self._broker.snapshot_quotes([leg.contract for leg in spec.legs])
         return combo_market((leg.ratio, q) for leg, q in zip(spec.legs, quotes, strict=True))
 
-    async def _submit_repair(self, strategy_id: str, imbalance: LegImbalance) -> str | None:
+    async def _submit_repair(self, strategy_id: str, imbalance: LegImbalance) -> str:
+        """Send the trades that repair ``imbalance`` (its limit is set from the market when
+        it is sent; see ``_send``)."""
         legs, size = as_order_legs(imbalance.trades)
-        quotes = await self._broker.snapshot_quotes([leg.contract for leg in legs])
-        market = combo_market((leg.quantity, q) for leg, q in zip(legs, quotes, strict=True))
-        if market is None:
-            return None
-        intent = OrderIntent(
-            strategy_id, IntentKind.REDUCE, legs, size, repair_limit(market, self._tick)
-        )
+        intent = OrderIntent(strategy_id, IntentKind.REDUCE, legs, size, 0.0)
         attempt = self._desk.next_attempt(strategy_id, IntentKind.REDUCE)
         request = OrderRequest(intent, attempt, urgent=True)
         key = ticket_key(request.ref, OrderRole.REPAIR)
@@ -352,6 +356,9 @@ class OrderEngine:
     # -- each cycle -------------------------------------------------------------------------
 
     async def _advance(self, ticket: Ticket) -> None:
+        if ticket.phase is Phase.NEW:
+            await self._send(ticket)
+            return
         if ticket.phase is Phase.WAITING:
             await self._advance_waiting(ticket)
             return
@@ -428,7 +435,7 @@ class OrderEngine:
         intent = dataclasses.replace(request.intent, quantity=remaining)
         ticket.request = dataclasses.replace(request, intent=intent)
         ticket.spec = OrderSpec.from_intent(intent, request.attempt)
-        ticket.phase = Phase.WORKING
+        ticket.phase = Phase.NEW
         await self._send(ticket)
 
     # -- the end ----------------------------------------------------------------------------
@@ -443,9 +450,9 @@ class OrderEngine:
             )
         message = state.message
         if legging is not None:
-            repair = await self._submit_repair(ticket.strategy_id, legging)
-            sent = f"repair {repair}" if repair else "no valid quote to repair them"
-            message = f"legs out of ratio: {legging.describe()}; {sent}"
+            if ticket.repair_key is None:
+                ticket.repair_key = await self._submit_repair(ticket.strategy_id, legging)
+            message = f"legs out of ratio: {legging.describe()}; repair {ticket.repair_key}"
         units = state.filled + ticket.carried[0]
         if ticket.role is OrderRole.WALKED and units > 0 and ticket.replaced_by is None:
             value = state.filled * state.avg_fill_price + ticket.carried[1]
@@ -455,23 +462,32 @@ class OrderEngine:
 
     async def _arm_exits(self, ticket: Ticket, units: int, value: float) -> None:
         """Resting exits for ``units`` filled for ``value`` (units x net price): re-price the
-        bracket children to the fill, or place the OCA pair."""
+        bracket children to the fill, or place the OCA pair (the part not placed yet, when a
+        broker error cut the last attempt short; none when the strategy's exits already rest)."""
         request = ticket.request
         if request is None or request.exits is None:
             return
         cost = max_close_cost(ticket.order_legs)
         take_profit, stop = request.exits.closing_prices(value / units, self._tick, cost)
-        if ticket.exit_keys:
+        if ticket.bracket:
             await self._reprice_children(ticket, take_profit, stop)
             return
-        if self._config.exits.style is not ExitStyle.OCA or self._desk.resting(ticket.strategy_id):
+        placed = [self._desk.tickets[key] for key in ticket.exit_keys]
+        if self._config.exits.style is not ExitStyle.OCA or (
+            not placed and self._desk.resting(ticket.strategy_id)
+        ):
             return
-        attempt = self._desk.next_attempt(ticket.strategy_id, IntentKind.CLOSE)
+        attempt = (
+            placed[0].attempt
+            if placed
+            else self._desk.next_attempt(ticket.strategy_id, IntentKind.CLOSE)
+        )
         ref = f"{ticket.strategy_id}:{IntentKind.CLOSE.value}:{attempt}"
         for role, spec in oca_exits(ticket.spec, units, take_profit, stop, ref):
-            placed = await self._broker.place_order(spec)
-            child = self._desk.placed_ticket(placed, role, attempt, IntentKind.CLOSE)
-            ticket.exit_keys.append(child.key)
+            if role not in {exit_ticket.role for exit_ticket in placed}:
+                state = await self._broker.place_order(spec)
+                child = self._desk.placed_ticket(state, role, attempt, IntentKind.CLOSE)
+                ticket.exit_keys.append(child.key)
 
     async def _reprice_children(self, ticket: Ticket, take_profit: float, stop: float) -> None:
         for key in ticket.exit_keys:

@@ -63,6 +63,8 @@ class OrderRequest:
 
 
 class Phase(StrEnum):
+    NEW = auto()
+    """Not sent yet; a send that met a retryable broker error is tried again next poll."""
     WAITING = auto()
     """Not sent yet: waits for other orders to end (exits being cancelled, a replaced
     order), then sends what they did not fill."""
@@ -96,6 +98,10 @@ class Ticket:
     replaces: str | None = None
     """The ticket whose unfilled units this one sends (``replace_remaining``)."""
     replaced_by: str | None = None
+    repair_key: str | None = None
+    """The repair submitted for the legs this order left out of ratio."""
+    bracket: bool = False
+    """The exits are bracket children sent with the order (not an OCA pair placed after)."""
     carried: tuple[int, float] = (0, 0.0)
     """Units the replaced tickets filled and their net value (units x price): the exits of
     the last ticket of a replacement chain cover them too."""

@@ -229,3 +229,22 @@ def test_requests_need_a_started_engine() -> None:
             await engine.poll()
 
     run(scenario())
+
+
+def test_a_walk_rides_out_a_lost_connection() -> None:
+    sim = simulation()
+
+    async def scenario() -> None:
+        await connected(sim)
+        engine = await started_engine(sim, execution_config(steps=3))
+        market = await market_of(sim, condor_legs())
+        key = await engine.submit(OrderRequest(intent(condor_legs(), round(market.mid - 1, 2))))
+        sim.broker.faults.disconnect(2 * STEP_SECONDS)
+        report = await engine.wait(key)
+        assert report.outcome is Outcome.NOT_FILLED
+        message = report.orders[0].message or ""
+        assert "retrying after: [1100]" in message
+        assert "walk gave up after 3 steps" in message
+        assert len(exchange_orders(sim)) == 1
+
+    run(scenario())

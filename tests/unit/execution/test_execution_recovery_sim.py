@@ -138,8 +138,11 @@ def test_a_lone_short_leg_is_completed_with_its_protective_long() -> None:
         imbalance = leg_imbalance(legs, held)
         assert imbalance is not None
         assert imbalance.kind is RepairKind.COMPLETE
+        sim.broker.faults.bad_quotes(1)
         key = await engine.repair("ps1", legs, held)
         assert key == "ps1:reduce:1"
+        assert engine.working() == (key,), "no valid quote yet: the repair waits to go out"
+        assert exchange_orders(sim)[-1].order_ref != key
         report = await engine.wait(key)
         assert (report.role, report.outcome) == (OrderRole.REPAIR, Outcome.FILLED)
         positions = {p.contract: p.quantity for p in await sim.broker.positions()}
