@@ -78,6 +78,9 @@ from v6.execution.tickets import (
     traded_units,
 )
 
+WALKING_ROLES = frozenset({OrderRole.WALKED, OrderRole.REPAIR})
+"""Orders re-priced each step (a repair urgently, at the natural price, until it gives up)."""
+
 
 class OrderEngine:
     """See the module docstring. One engine per broker connection."""
@@ -162,7 +165,7 @@ class OrderEngine:
         ref = ticket.spec.order_ref
         traded = [e for e in await self._broker.executions() if e.order_ref == ref]
         if traded:
-            self._finish_from_executions(ticket, traded)
+            await self._finish_from_executions(ticket, traded)
             return
         resting = self._desk.resting(ticket.strategy_id)
         if ticket.intent not in OPENING_INTENTS and resting:
@@ -367,7 +370,7 @@ class OrderEngine:
         state = await self._current_state(ticket.order_id)
         if state is not None and state.is_done:
             await self._finish(ticket, state)
-        elif ticket.role is OrderRole.WALKED and ticket.request is not None:
+        elif ticket.role in WALKING_ROLES and ticket.request is not None:
             await self._walk(ticket)
 
     async def _current_state(self, order_id: int) -> OrderState | None:
@@ -507,11 +510,14 @@ class OrderEngine:
             child.spec = state.spec
             self._desk.tracker.update(state)
 
-    def _finish_from_executions(self, ticket: Ticket, traded: list[ExecutionEvent]) -> None:
-        """A request whose ref already traded (a restart): report it, send nothing."""
+    async def _finish_from_executions(self, ticket: Ticket, traded: list[ExecutionEvent]) -> None:
+        """A request whose ref already traded (a restart): report it and send nothing but
+        the exits its fill should have, if they do not rest at the broker already."""
         for execution in traded:
             self._desk.tracker.add_execution(execution)
         units, average = traded_units(ticket.spec, traded)
+        if average is not None:
+            await self._arm_exits(ticket, units, units * average)
         outcome = Outcome.FILLED if units >= ticket.spec.quantity else Outcome.PARTIALLY_FILLED
         message = f"already traded at the broker under {ticket.key}: nothing sent"
         ticket.notes.append(message)

@@ -3,8 +3,10 @@ and legs left out of ratio (a lone leg) are completed or flattened."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import pytest
 from execution_sim import (
     condor_legs,
     connected,
@@ -22,6 +24,7 @@ from execution_sim import (
 from v6.brokers import ExecutionEvent, OrderLeg, OrderSpec, OrderStatusEvent
 from v6.brokers.sim import Simulation
 from v6.domain import IntentKind, Leg, Right
+from v6.execution.exits import ExitPlan
 from v6.execution.legging import RepairKind, leg_imbalance
 from v6.execution.records import OrderRole, Outcome
 from v6.execution.tickets import OrderRequest
@@ -84,24 +87,37 @@ def test_an_engine_finds_the_order_another_placed_under_the_same_ref() -> None:
 def test_a_restart_reports_a_filled_order_from_its_executions(tmp_path: Path) -> None:
     first = simulation(data_dir=tmp_path)
     request = OrderRequest(intent(condor_legs(), -1.00, quantity=2))
+    with_exits = dataclasses.replace(request, exits=ExitPlan(0.5, 2.0))
 
-    async def before_the_crash() -> None:
+    async def before_the_crash() -> float:
         await connected(first)
         engine = await started_engine(first)
-        assert (await engine.run(request)).outcome is Outcome.FILLED
+        filled = await engine.run(request)
+        assert filled.outcome is Outcome.FILLED
+        assert filled.avg_fill_price is not None
+        return filled.avg_fill_price
 
-    run(before_the_crash())
+    first_fill = run(before_the_crash())
     second = restarted(first, tmp_path)
 
     async def after_the_restart() -> None:
         await second.broker.connect()
         positions = await second.broker.positions()
         engine = await started_engine(second)
-        report = await engine.run(request)
+        report = await engine.run(with_exits)
         assert report.outcome is Outcome.FILLED
         assert report.filled == 2
+        assert report.avg_fill_price == pytest.approx(first_fill)
         assert "already traded" in report.message
-        assert len(exchange_orders(second)) == 1
+        assert [spec.order_ref for spec in exchange_orders(second)] == [
+            "ic1:open:1",
+            "ic1:close:1",
+            "ic1:close:1",
+        ], "nothing sent twice; the exits the crash left out are placed"
+        assert [(e.role, e.quantity) for e in report.exits] == [
+            (OrderRole.TAKE_PROFIT, 2),
+            (OrderRole.STOP, 2),
+        ]
         assert await second.broker.positions() == positions
 
     run(after_the_restart())
