@@ -8,7 +8,8 @@ cycle's intents, and then flushes the store. It writes:
   included) and every rule that triggered - to ``decisions``;
 * the risk events of the gate (`RiskGate.take_events`) and of the limit monitor
   (`MonitorResult.events`) to ``risk_events``;
-* the alerts `risk_alert` raises for them to ``alerts`` (new ones only);
+* the alerts `risk_alert` makes of them, raised through the engine's `v6.alerts.AlertManager`
+  (stored in ``alerts``, de-duplicated, queued for notification);
 * the risk state - circuit breaker, trailing stops, the limits the monitor knows to be
   breached - to ``risk_state``, one JSON record per `RiskComponent`.
 
@@ -27,9 +28,9 @@ committed state never runs ahead of the events of its cycle: after a crash in a 
 restored state is the one before that cycle, which the engine then lives through again.
 
 Recording a cycle twice (a replay after a restart, or the same flush again) adds nothing:
-decisions and risk events are keyed by content, alerts already stored are skipped, and an
-unchanged state is not rewritten. This module is not imported by ``v6.risk`` itself, so the
-pure risk parts do not load the store.
+decisions and risk events are keyed by content, alerts already stored are replays the alert
+manager skips, and an unchanged state is not rewritten. This module is not imported by
+``v6.risk`` itself, so the pure risk parts do not load the store.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from v6.alerts.manager import AlertManager
+from v6.config.alerts import AlertsConfig
 from v6.decisions import CycleDecisions
 from v6.domain import Alert
 from v6.risk._records import Record, RecordReader
@@ -112,10 +115,12 @@ def restore(store: Store) -> RiskState:
 
 class CycleRecorder:
     """Writes one cycle into the store's buffers; the engine flushes (see the module
-    docstring)."""
+    docstring). ``alerts`` is the engine's alert manager; without one the recorder raises
+    through a manager of its own (default alerts configuration, no notifiers)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, alerts: AlertManager | None = None) -> None:
         self._store = store
+        self._alerts = alerts or AlertManager(store, AlertsConfig())
 
     def record(
         self,
@@ -126,12 +131,11 @@ class CycleRecorder:
     ) -> tuple[Alert, ...]:
         """Record the cycle at ``at``: its verdicts (None for a cycle that evaluated no
         rules), its risk events, their alerts and the risk state at its end. Returns the
-        alerts raised for the first time, for the engine to notify."""
+        alerts raised (not replays, not suppressed repeats); the alert manager notifies them."""
         if decisions is not None:
             self._store.decisions.record(decisions.decisions(), decisions.triggered())
         recorded = tuple(events)
         self._store.risk_events.record(recorded)
-        alerts = [alert for alert in map(risk_alert, recorded) if alert is not None]
-        raised = self._store.alerts.save_new(alerts)
+        raised = self._alerts.raise_alerts(map(risk_alert, recorded))
         self._store.risk_state.save(state.to_records(), at)
-        return tuple(raised)
+        return raised
