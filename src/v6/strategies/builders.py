@@ -173,14 +173,11 @@ class StrategyBuilder:
         shorts: list[Quote] = []
         longs: list[Quote] = []
         for right in (Right.PUT, Right.CALL):
-            short = await selector.by_delta(view, right, short_delta)
-            if isinstance(short, Miss):
-                return _rejected(strategy_id, symbol, short)
-            long = await selector.wing(view, short, right, wing)
-            if isinstance(long, Miss):
-                return _rejected(strategy_id, symbol, long)
-            shorts.append(short)
-            longs.append(long)
+            side = await _side(selector, view, right, short_delta, wing)
+            if isinstance(side, Miss):
+                return _rejected(strategy_id, symbol, side)
+            shorts.append(side[0])
+            longs.append(side[1])
         put_strike, call_strike = _strike(shorts[0]), _strike(shorts[1])
         if put_strike > call_strike:
             return Rejection(
@@ -221,23 +218,19 @@ class StrategyBuilder:
         view = await selector.view(symbol, dte)
         if isinstance(view, Miss):
             return _rejected(strategy_id, symbol, view)
-        anchor = await selector.by_delta(view, spread.right, delta)
-        if isinstance(anchor, Miss):
-            return _rejected(strategy_id, symbol, anchor)
-        other = await selector.wing(view, anchor, spread.right, wing)
-        if isinstance(other, Miss):
-            return _rejected(strategy_id, symbol, other)
+        side = await _side(selector, view, spread.right, delta, wing)
+        if isinstance(side, Miss):
+            return _rejected(strategy_id, symbol, side)
+        anchor, other = side
         width = _width(anchor, other)
         sign = -1 if spread.is_credit else 1
         legs = [(anchor, sign), (other, -sign)]
         if spread.is_credit:
-            minimum = None if min_credit_fraction is None else min_credit_fraction * width
-            premium = _Premium(min_credit=minimum)
+            fraction = min_credit_fraction
+            premium = _Premium(min_credit=None if fraction is None else fraction * width)
         else:
-            fraction = max_debit_fraction
-            premium = _Premium(
-                max_debit=width - self._tick if fraction is None else fraction * width
-            )
+            most = width - self._tick if max_debit_fraction is None else max_debit_fraction * width
+            premium = _Premium(max_debit=most)
         return self._finish(strategy_id, StrategyKind.VERTICAL, view, legs, quantity, premium)
 
     async def custom(
@@ -352,6 +345,17 @@ class StrategyBuilder:
                 )
             return round_down(premium.max_debit, self._tick)
         return -self._tick if credit > 0 else round_up(natural, self._tick)
+
+
+async def _side(
+    selector: ChainSelector, view: ChainView, right: Right, delta: float, wing: Wing
+) -> tuple[Quote, Quote] | Miss:
+    """The leg at ``delta`` and its wing further out of the money."""
+    anchor = await selector.by_delta(view, right, delta)
+    if isinstance(anchor, Miss):
+        return anchor
+    other = await selector.wing(view, anchor, right, wing)
+    return other if isinstance(other, Miss) else (anchor, other)
 
 
 async def _leg_quote(selector: ChainSelector, view: ChainView, spec: LegSpec) -> Quote | Miss:

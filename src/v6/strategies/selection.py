@@ -177,10 +177,6 @@ class ChainSelector:
         self._config = config
         self._calendar = calendar
 
-    @property
-    def reader(self) -> ChainReader:
-        return self._reader
-
     async def view(self, symbol: str, window: DteWindow) -> ChainView | Miss:
         params = await self._reader.chain(symbol)
         today = self._reader.now.astimezone(NEW_YORK).date()
