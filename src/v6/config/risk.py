@@ -28,7 +28,9 @@ class PortfolioLimits(ConfigPart):
         default=0.30,
         ge=0,
         le=1,
-        description="Largest share of the portfolio's maximum loss on one underlying (0..1).",
+        description="Largest share of the risk base on one underlying (0..1): its maximum loss "
+        "over the larger of the book's total maximum loss and the risk budget "
+        "(max_buying_power_use x buying power).",
     )
     concentration_min_strategies: int = Field(
         default=5,

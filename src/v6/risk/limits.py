@@ -5,11 +5,16 @@ Units are the portfolio units of DESIGN.md section 3: delta and gamma in share-e
 theta in currency per day, vega in currency per vol point. A limit holds while the book's
 absolute value is at or below it.
 
-Risk capital is measured by maximum loss at expiry: the concentration of an underlying is its
-share of the book's total maximum loss, and buying power in use is that total (the margin of a
-defined-risk spread at IB) over the account's buying power. Strategies whose maximum loss is
-unbounded or undefined (null in the book) do not count there; strategies with an unknown Greek
-(no quote yet) count as zero in that Greek until marked.
+Risk capital is measured by maximum loss at expiry: buying power in use is the book's total
+maximum loss (the margin of a defined-risk spread at IB) over the account's buying power, and
+the concentration of an underlying is its maximum loss over the book's *risk base* - the larger
+of that total and the risk budget (``max_buying_power_use`` x buying power). Measuring against
+the total alone would refuse every entry of a small book on few underlyings (three symbols held
+evenly are 33% each, above a 30% limit, however little of the budget they use); against the
+budget, the limit says what it means - no underlying may take more than its share of the risk
+the account is allowed to carry - and a book already past its budget is measured by its total.
+Strategies whose maximum loss is unbounded or undefined (null in the book) do not count there;
+strategies with an unknown Greek (no quote yet) count as zero in that Greek until marked.
 """
 
 from __future__ import annotations
@@ -197,7 +202,7 @@ def violations(
                 f"{exposure.open_strategies} open strategies > {limits.max_open_strategies}",
             )
         )
-    found.extend(_concentration(exposure, limits))
+    found.extend(_concentration(exposure, limits, buying_power))
     used = exposure.max_loss / buying_power
     if used > limits.max_buying_power_use:
         found.append(
@@ -212,18 +217,21 @@ def violations(
     return tuple(found)
 
 
-def _concentration(exposure: Exposure, limits: PortfolioLimits) -> Iterable[LimitViolation]:
-    total = exposure.max_loss
-    if exposure.open_strategies < limits.concentration_min_strategies or total <= 0:
+def _concentration(
+    exposure: Exposure, limits: PortfolioLimits, buying_power: float
+) -> Iterable[LimitViolation]:
+    """Each underlying's maximum loss over the risk base (see the module docstring)."""
+    base = max(exposure.max_loss, limits.max_buying_power_use * buying_power)
+    if exposure.open_strategies < limits.concentration_min_strategies or base <= 0:
         return
     for symbol, loss in exposure.max_loss_by_symbol:
-        share = loss / total
+        share = loss / base
         if share > limits.max_symbol_concentration:
             yield LimitViolation(
                 LimitName.CONCENTRATION,
                 limits.max_symbol_concentration,
                 share,
-                f"{symbol} holds {share:.1%} of the book's max loss "
+                f"{symbol} holds {share:.1%} of the book's risk base {base:,.0f} "
                 f"> {limits.max_symbol_concentration:.0%}",
                 symbol,
             )

@@ -104,20 +104,39 @@ def test_max_open_strategies(open_now: int, expected: list[str]) -> None:
 def test_concentration_counts_from_the_configured_number_of_strategies(
     open_now: int, expected: list[str]
 ) -> None:
-    """SPY would hold 1,000 of 3,100 max loss (32%); checked from the 5th strategy on."""
-    others = (("DIA", 700.0), ("IWM", 700.0), ("QQQ", 700.0))
+    """SPY would hold 16,000 of the 50,000 risk budget (32%); checked from the 5th on."""
+    others = (("DIA", 5_000.0), ("IWM", 5_000.0), ("QQQ", 5_000.0))
     book = Exposure(open_strategies=open_now, max_loss_by_symbol=others)
 
-    assert names(book, entry(max_loss=1000.0)) == expected
+    assert names(book, entry(max_loss=16_000.0)) == expected
 
 
 def test_concentration_within_the_limit_passes() -> None:
     book = Exposure(
         open_strategies=9,
-        max_loss_by_symbol=(("DIA", 1000.0), ("IWM", 1000.0), ("QQQ", 1000.0), ("SPY", 500.0)),
+        max_loss_by_symbol=(("DIA", 10_000.0), ("IWM", 10_000.0), ("QQQ", 10_000.0)),
     )
-    # SPY 1,000 of 4,500 = 22%; DIA, IWM, QQQ 22% each
+    # 40,000 in use, 10,000 (20% of the 50,000 budget) on each underlying
+    assert names(book, entry(max_loss=10_000.0)) == []
+
+
+def test_an_even_book_on_three_underlyings_is_not_concentrated() -> None:
+    """Each symbol holds a third of the book's max loss but only 6% of the risk budget: the
+    book's total alone would call that concentrated (33% > 30%) and refuse every entry."""
+    even = (("IWM", 3_000.0), ("QQQ", 3_000.0), ("SPY", 2_500.0))
+    book = Exposure(open_strategies=17, max_loss_by_symbol=even)
+
     assert names(book, entry(max_loss=500.0)) == []
+
+
+def test_concentration_of_a_book_past_its_budget_is_measured_by_its_total() -> None:
+    """60,000 of max loss against a 50,000 budget: SPY's 30,000 is half of the total."""
+    book = Exposure(open_strategies=6, max_loss_by_symbol=(("QQQ", 30_000.0),))
+    found = check_entry(book, entry(max_loss=30_000.0), LIMITS, BUYING_POWER)
+
+    concentration = {v.key: v.value for v in found}
+    assert concentration["concentration:SPY"] == pytest.approx(0.5)
+    assert concentration["concentration:QQQ"] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(("margin", "expected"), [(10_000.0, []), (10_001.0, ["buying_power"])])
@@ -132,7 +151,7 @@ def test_buying_power_use(margin: float, expected: list[str]) -> None:
 def test_every_broken_limit_is_listed() -> None:
     book = Exposure(delta=199.0, gamma=-499.0, open_strategies=20)
 
-    assert names(book, entry(delta=2.0, gamma=-2.0)) == [
+    assert names(book, entry(delta=2.0, gamma=-2.0, max_loss=20_000.0)) == [
         "delta",
         "gamma",
         "open_strategies",
@@ -231,12 +250,15 @@ def test_a_short_breach_targets_the_most_negative_contributor() -> None:
 
 
 def test_a_concentration_breach_targets_the_largest_risk_on_that_symbol() -> None:
-    rows = [(f"q{i}", "QQQ", True, 0.0, 0.0, 100.0) for i in range(4)]
-    rows += [("spy-small", "SPY", True, 0.0, 0.0, 300.0), ("spy-big", "SPY", True, 0.0, 0.0, 900.0)]
+    rows = [(f"q{i}", "QQQ", True, 0.0, 0.0, 1_000.0) for i in range(4)]
+    rows += [
+        ("spy-small", "SPY", True, 0.0, 0.0, 6_000.0),
+        ("spy-big", "SPY", True, 0.0, 0.0, 12_000.0),
+    ]
     (breach,) = breaches(book_frame(*rows), LIMITS, BUYING_POWER)
 
     assert breach.violation.key == "concentration:SPY"
-    assert breach.violation.value == pytest.approx(1200 / 1600)
+    assert breach.violation.value == pytest.approx(18_000 / 50_000)
     assert breach.target == "spy-big"
 
 
