@@ -16,11 +16,11 @@ RED: Final = "#d64545"
 BLUE: Final = "#3b75c4"
 GREY: Final = "#8a8f98"
 _MARGIN: Final = {"l": 10, "r": 10, "t": 40, "b": 10}
-_SESSION_BREAKS: Final = [
+_WEEKENDS: Final = [
     {"bounds": ["sat", "mon"]},
-    {"bounds": [16, 9.5], "pattern": "hour"},
 ]
-"""Hide nights and weekends on time axes in New York time (sessions only)."""
+"""Hide weekends on time axes. (Plotly's hour-pattern breaks that would hide the nights too
+made the first draw of the Portfolio page over a second slower with a month of marks.)"""
 
 
 def utilisation_color(share: float) -> str:
@@ -176,7 +176,7 @@ def _times(frame: pl.DataFrame) -> list[object]:
 
 
 def _time_layout(figure: go.Figure, title: str, unit: str) -> go.Figure:
-    figure.update_xaxes(rangebreaks=_SESSION_BREAKS, title="New York time")
+    figure.update_xaxes(rangebreaks=_WEEKENDS, title="New York time")
     figure.update_layout(
         title=title,
         yaxis_tickprefix=unit,

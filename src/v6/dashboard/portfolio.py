@@ -70,7 +70,7 @@ def _greeks(book: data.BookView, account: data.AccountView, limits: PortfolioLim
 def _limit_status(exposure: Exposure, limits: PortfolioLimits, account: data.AccountView) -> None:
     snapshots = account.snapshots.filter(pl.col("buying_power") > 0)
     if snapshots.is_empty():
-        st.caption("No account snapshot yet: buying-power use is not checked.")
+        st.caption("No account snapshot with buying power left: buying-power use is not checked.")
         return
     buying_power = float(snapshots.sort("at")["buying_power"][-1])
     found = violations(exposure, limits, buying_power)
