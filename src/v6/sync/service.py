@@ -27,7 +27,7 @@ with ``managed`` false, never active by proximity.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Final
@@ -218,6 +218,11 @@ class PositionSync:
         """The book frame of the last cycle."""
         return self._book
 
+    @property
+    def lines(self) -> Mapping[OptionContract, int]:
+        """The contracts streaming now, with their request ids."""
+        return self._streamer.lines
+
     def force_full_sync(self) -> None:
         """Command: snapshot every queued leg again, closest to a trigger first."""
         self._queue.force_full_sync()
@@ -362,17 +367,17 @@ class PositionSync:
     async def _reconcile(self, live: Sequence[Strategy]) -> Reconciliation | None:
         """Reconcile and persist the outcome; None when the broker cannot be reached now."""
         try:
-            account = self._account or (await self._broker.account_values()).account
+            positions = await self._broker.positions()
+            account = await self._account_id(positions)
             book = BrokerBook(
                 account,
-                await self._broker.positions(),
+                positions,
                 await self._broker.executions(),
                 await self._broker.open_orders(),
             )
         except RetryableBrokerError as error:
             log.info("reconciliation postponed: %s", error)
             return None
-        self._account = account
         now = self._clock.now()
         stored = self._store.positions.current(account)
         known_stock = {
@@ -383,6 +388,13 @@ class PositionSync:
         self._last_reconciled = now
         self._reconcile_requested = False
         return result
+
+    async def _account_id(self, positions: Sequence[Position]) -> str:
+        """The account, from its positions (the summary costs the broker a margin run)."""
+        if self._account is None:
+            found = positions[0].account if positions else None
+            self._account = found or (await self._broker.account_values()).account
+        return self._account
 
     def _record(
         self, result: Reconciliation, book: BrokerBook, stored: list[Position], now: datetime

@@ -7,19 +7,23 @@ out, on whole-dollar strikes - and pairs them, nearest the money first, into iro
 strategy only. Strategies are taken round-robin over the chains until the book holds the
 requested number of contracts, each OPEN at its mid-price credit. `open_at_exchange` books
 those positions directly on the simulated account (no orders: a 5,000-contract book in
-milliseconds).
+milliseconds). `run_cycles` is the engine's loop as far as sync is concerned.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from v6.brokers.sim import SimExchange
-from v6.clock import NEW_YORK
+from v6.clock import NEW_YORK, Clock
 from v6.domain import Leg, OptionContract, Right, Strategy, StrategyKind, StrategyStatus
 from v6.market.simulated import SimulatedMarket
+from v6.store import Store
+from v6.sync import PositionSync, SyncCycle
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,45 @@ def _round_robin(
 def open_at_exchange(exchange: SimExchange, strategies: Sequence[Strategy]) -> None:
     """Book every strategy's positions on the simulated account at the current mids."""
     account = exchange.state.account
+    exchange.prices.add(leg.contract for strategy in strategies for leg in strategy.legs)
     for strategy in strategies:
         for leg in strategy.legs:
             mid = exchange.prices.mark(leg.contract)
             account.trade(leg.contract, leg.quantity * strategy.quantity, mid, 0.0)
+
+
+def near_take_profit(strategies: Sequence[Strategy], every: int) -> list[Strategy]:
+    """Every ``every``-th strategy re-priced so that it sits near its profit target: an entry
+    credit of the current credit / 0.51 means 49% of max profit captured (target 50%)."""
+    return [
+        dataclasses.replace(s, entry_premium=round((s.entry_premium or 0.0) / 0.51, 4))
+        if index % every == 0
+        else s
+        for index, s in enumerate(strategies)
+    ]
+
+
+CycleHook = Callable[[SyncCycle], None]
+
+
+async def run_cycles(
+    sync: PositionSync,
+    clock: Clock,
+    store: Store,
+    strategies: Sequence[Strategy],
+    until: datetime,
+    *,
+    every: timedelta = timedelta(seconds=5),
+    on_cycle: CycleHook | None = None,
+) -> list[Strategy]:
+    """The engine's loop as far as sync goes: a cycle, a flush if due, then the queue
+    worker until the next cycle. Returns the strategies after the last cycle."""
+    live = list(strategies)
+    while clock.now() < until:
+        result = await sync.cycle(live)
+        live = list(result.strategies)
+        if on_cycle is not None:
+            on_cycle(result)
+        store.flush_if_due()
+        await sync.run_until(min(clock.now() + every, until))
+    return live

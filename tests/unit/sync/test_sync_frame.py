@@ -1,0 +1,85 @@
+"""The book frame sync produces is exactly ``v6.book.build_book``'s, cycle after cycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from v6.book import BOOK_SCHEMA, DIVIDENDS_SCHEMA, build_book, validate_book
+from v6.brokers.types import Quote
+from v6.domain import Greeks, Leg, OptionContract, Right, Strategy, StrategyKind, StrategyStatus
+from v6.sync.frame import BookFrames
+from v6.sync.marks import MarkBook
+
+NOW = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
+APRIL = date(2024, 4, 19)
+ORDER = ["strategy_id", "expiry", "right", "strike"]
+
+
+def put(strike: int, symbol: str = "SPY") -> OptionContract:
+    return OptionContract(symbol, APRIL, strike, Right.PUT)
+
+
+def strategy(
+    sid: str,
+    legs: tuple[Leg, ...],
+    status: StrategyStatus = StrategyStatus.OPEN,
+    kind: StrategyKind = StrategyKind.VERTICAL,
+    defined_risk: bool = True,
+) -> Strategy:
+    opened = None if status is StrategyStatus.PENDING else NOW - timedelta(days=3)
+    premium = None if status is StrategyStatus.PENDING else 1.25
+    return Strategy(
+        sid,
+        kind,
+        legs,
+        quantity=2,
+        status=status,
+        entry_premium=premium,
+        opened_at=opened,
+        defined_risk=defined_risk,
+    )
+
+
+STRATEGIES = [
+    strategy("open", (Leg(put(480), -1), Leg(put(470), 1))),
+    strategy("closing", (Leg(put(480), -1), Leg(put(460), 1)), StrategyStatus.CLOSING),
+    strategy("pending", (Leg(put(450), -1), Leg(put(440), 1)), StrategyStatus.PENDING),
+    strategy("adopted", (Leg(put(300, "QQQ"), -1),), kind=StrategyKind.CUSTOM, defined_risk=False),
+]
+DIVIDENDS = pl.DataFrame(
+    {"underlying": ["SPY"], "ex_div_date": [date(2024, 3, 15)], "ex_div_amount": [1.6]},
+    schema=DIVIDENDS_SCHEMA,
+)
+
+
+def quote(contract: OptionContract, mid: float, at: datetime) -> Quote:
+    greeks = Greeks(-0.2, 0.01, -0.04, 0.25)
+    return Quote(contract, at, mid - 0.05, mid + 0.05, mid, 5, 5, 0.2, greeks, 510.0)
+
+
+def test_the_cached_frame_equals_build_book_as_marks_arrive() -> None:
+    marks, frames = MarkBook(), BookFrames()
+    frames.rebuild(STRATEGIES, DIVIDENDS)
+    held = [s for s in STRATEGIES if s.status is not StrategyStatus.PENDING]
+    arrivals = [[quote(put(480), 3.0, NOW)], [quote(put(470), 2.0, NOW), quote(put(460), 1.0, NOW)]]
+
+    for batch in arrivals:
+        marks.apply(batch, NOW)
+        ours = validate_book(frames.book(marks.frame()))
+        reference = build_book(held, marks.quotes(), dividends=DIVIDENDS, unmanaged={"adopted"})
+        assert_frame_equal(ours.sort(ORDER), reference.sort(ORDER))
+
+    assert ours.schema == BOOK_SCHEMA
+    assert ours.filter(pl.col("strategy_id") == "adopted")["managed"].to_list() == [False]
+    assert ours.filter(pl.col("strategy_id") == "adopted")["mark"].null_count() == 1
+    assert set(ours["strategy_id"]) == {"open", "closing", "adopted"}
+
+
+def test_without_strategies_the_book_is_empty() -> None:
+    frames = BookFrames()
+
+    assert frames.book(MarkBook().frame()).is_empty()
+    assert frames.book(MarkBook().frame()).schema == BOOK_SCHEMA
