@@ -36,7 +36,8 @@ CONTROL_KINDS: Final = (
 """Risk events that tell the breaker's state and whether trading is halted."""
 
 _MARKED: Final = (StrategyStatus.OPEN, StrategyStatus.CLOSING)
-_METRIC: Final = re.compile(r"\b([a-z_]+)=(-?\d+(?:\.\d+)?)(?:/(\d+(?:\.\d+)?))?")
+_NUMBER: Final = r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
+_METRIC: Final = re.compile(rf"\b([A-Za-z_]\w*)=({_NUMBER})(?:/({_NUMBER}))?")
 
 
 def quotes_from_snapshots(snapshots: pl.DataFrame) -> pl.DataFrame:

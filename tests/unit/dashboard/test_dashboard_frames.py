@@ -30,6 +30,7 @@ T0 = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
     [
         ("depth=12 oldest_mark_s=31.5", {"depth": (12.0, None), "oldest_mark_s": (31.5, None)}),
         ("marked 24 legs; lines=8/10", {"lines": (8.0, 10.0)}),
+        ("lag2=1e+06 lines=3/1e+02", {"lag2": (1e6, None), "lines": (3.0, 100.0)}),
         ("connected", {}),
         (None, {}),
     ],
