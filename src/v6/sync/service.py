@@ -300,9 +300,9 @@ class PositionSync:
                 self._persisted[row] = NEVER
 
     def _wanted(self, activity: Activity) -> list[OptionContract]:
-        contracts = self._legs.contracts
+        contracts, refused = self._legs.contracts, self._streamer.refused
         active = [sid for sid in activity.active if sid in contracts]
-        groups = [contracts[sid] for sid in active]
+        groups = [[c for c in contracts[sid] if c not in refused] for sid in active]
         in_flight = sum(1 for sid in active if sid in activity.in_flight)
         return plan_lines(groups, in_flight, self._streamer.lines, self._streamer.budget)
 

@@ -12,7 +12,9 @@ coming back, or the farm OK again after it broke (2104 after 2103) makes the str
 and re-request every line at the next `apply`, so each comes back with a fresh quote. An API
 disconnect drops every line at the broker, so they are requested anew.
 
-Every subscribe and cancel takes one token from the shared `TokenBucket`.
+Every subscribe and cancel takes one token from the shared `TokenBucket`. A contract the
+broker refuses to stream (unknown or expired, 200) is not asked for again; it stays with the
+queue worker.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 from v6.brokers.base import Broker
-from v6.brokers.errors import MarketDataLimitError, RetryableBrokerError
+from v6.brokers.errors import MarketDataLimitError, PermanentBrokerError, RetryableBrokerError
 from v6.brokers.events import BrokerEvent, ConnectionEvent, ErrorEvent, QuoteEvent
 from v6.brokers.types import Quote
 from v6.clock import Clock
@@ -74,6 +76,7 @@ class Streamer:
         self._stale = False
         self._resubscribe = False
         self._farm_broken = False
+        self._refused: set[OptionContract] = set()
         self.resubscriptions = 0
         self.line_errors = 0
 
@@ -81,6 +84,11 @@ class Streamer:
     def lines(self) -> Mapping[OptionContract, int]:
         """Contract -> request id of every line held."""
         return self._lines
+
+    @property
+    def refused(self) -> frozenset[OptionContract]:
+        """Contracts the broker refused to stream (unknown, 200): never asked again."""
+        return frozenset(self._refused)
 
     @property
     def live(self) -> bool:
@@ -132,7 +140,7 @@ class Streamer:
         """Hold lines for exactly ``wanted`` (at most the budget): resubscribe if due, cancel
         the lines no longer wanted, open the new ones. A lost connection leaves the rest for
         the next call."""
-        wanted = list(dict.fromkeys(wanted))[: self.budget]
+        wanted = [c for c in dict.fromkeys(wanted) if c not in self._refused][: self.budget]
         try:
             if self._resubscribe:
                 await self._resubscribe_all()
@@ -167,6 +175,10 @@ class Streamer:
         except MarketDataLimitError as error:
             self.line_errors += 1
             log.warning("no line for %s: %s", contract.occ_symbol, error)
+            return
+        except PermanentBrokerError as error:
+            self._refused.add(contract)
+            log.warning("%s cannot stream: %s", contract.occ_symbol, error)
             return
         self._lines[contract] = req_id
         self._contracts[req_id] = contract
