@@ -19,8 +19,10 @@ proximity. Hysteresis: a strategy becomes active at ``sync.proximity_enter_fract
 active until beyond ``sync.proximity_exit_fraction``, and for at least
 ``sync.min_stream_seconds`` once active.
 
-Every figure is computed for the whole book in one polars pass over the book frame, with the
-same leg view and strategy summary the decision engine uses (``v6.book``).
+Every figure is computed for the whole book in one polars aggregation over the book frame, with
+the definitions of the decision engine's strategy summary (``v6.book.summarize``): ``pnl`` is
+the entry credit plus what the legs are worth, unknown while a leg has no mark; ``dte`` counts
+calendar days to the nearest expiry. Only the columns the triggers read are aggregated.
 """
 
 from __future__ import annotations
@@ -28,12 +30,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 import polars as pl
 
-from v6.book import leg_view, summarize
 from v6.clock import NEW_YORK, require_utc
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
@@ -41,7 +42,7 @@ from v6.config.sync import SyncConfig
 DISTANCE_SCHEMA: Final = pl.Schema({"strategy_id": pl.String(), "distance": pl.Float64()})
 """`StrategyRegistry.distances`: one row per strategy of the book; null distance = unknown."""
 
-_SHORT_DELTA: Final = "registry.short_delta"
+SHORT_DELTA: Final = "short_delta"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +60,29 @@ def _relative(threshold: float, value: pl.Expr) -> pl.Expr:
     return (pl.lit(threshold) - value) / threshold
 
 
+def trigger_inputs(book: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Per strategy, what the triggers compare: ``managed``, ``entry_credit``,
+    ``max_profit``, ``pnl``, ``dte`` and the largest short-leg |delta| (``short_delta``)."""
+    value = pl.col("quantity") * pl.col("mark") * pl.col("multiplier")
+    short_delta = pl.when(pl.col("quantity") < 0).then(pl.col("delta").abs()).max()
+    return (
+        book.group_by("strategy_id", maintain_order=True)
+        .agg(
+            pl.col("managed").first(),
+            (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier"))
+            .first()
+            .alias("entry_credit"),
+            pl.col("max_profit").first(),
+            pl.when(value.null_count() == 0).then(value.sum()).alias("value"),
+            (pl.col("expiry").min() - pl.lit(today)).dt.total_days().alias("dte"),
+            short_delta.alias(SHORT_DELTA),
+        )
+        .with_columns(pnl=pl.col("entry_credit") + pl.col("value"))
+    )
+
+
 def distance_expressions(decisions: DecisionsConfig) -> list[pl.Expr]:
-    """Per-trigger distances over `v6.book.summarize`'s strategy frame (with the largest
-    short-leg |delta| in ``registry.short_delta``), one per enabled rule."""
+    """Per-trigger distances over `trigger_inputs`, one per enabled rule."""
     pnl, expressions = pl.col("pnl"), []
     if decisions.take_profit.enabled:
         captured = pl.when(pl.col("max_profit") > 0).then(pnl / pl.col("max_profit"))
@@ -70,7 +91,7 @@ def distance_expressions(decisions: DecisionsConfig) -> list[pl.Expr]:
         multiple = pl.when(pl.col("entry_credit") > 0).then(-pnl / pl.col("entry_credit"))
         expressions.append(_relative(decisions.stop_loss.credit_multiple, multiple))
     if decisions.delta_breach.enabled:
-        short_delta = pl.col(_SHORT_DELTA)
+        short_delta = pl.col(SHORT_DELTA)
         expressions.append(_relative(decisions.delta_breach.max_short_delta, short_delta))
     if decisions.time_exit.enabled:
         max_dte = decisions.time_exit.max_dte
@@ -99,8 +120,7 @@ class StrategyRegistry:
             distances = book.select("strategy_id").unique(maintain_order=True)
             return distances.with_columns(distance=pl.lit(None, pl.Float64()))
         today = require_utc(now, "now").astimezone(NEW_YORK).date()
-        short_delta = pl.when(pl.col("is_short")).then(pl.col("delta").abs()).max()
-        strategies = summarize(leg_view(book, today), [short_delta.alias(_SHORT_DELTA)])
+        strategies = trigger_inputs(book, today)
         nearest = pl.min_horizontal(self._expressions)
         distance = pl.when(pl.col("managed")).then(nearest).fill_nan(None)
         return strategies.select("strategy_id", distance.alias("distance"))

@@ -93,27 +93,30 @@ class SyncCycle:
 
 @dataclass(frozen=True, slots=True)
 class _Legs:
-    """The live strategies' legs as arrays: leg i belongs to strategy ``owner[i]`` (index in
-    ``ids``) and its contract is mark row ``rows[i]``."""
+    """The live strategies' legs: ``frame`` has one row per leg (``strategy_id`` and the mark
+    ``row`` of its contract), ``rows`` every contract's mark row once, ``contracts`` each
+    strategy's contracts and ``holders`` the strategies holding each row's contract (OPEN
+    and CLOSING ones: those whose marks are recorded)."""
 
-    ids: tuple[str, ...]
-    owner: IntArray
+    frame: pl.DataFrame
     rows: IntArray
     contracts: dict[str, list[OptionContract]]
     holders: dict[int, tuple[str, ...]]
 
     @classmethod
     def of(cls, strategies: Sequence[Strategy], marks: MarkBook) -> _Legs:
-        legs = [(i, leg.contract) for i, s in enumerate(strategies) for leg in s.legs]
-        rows = marks.rows(contract for _, contract in legs)
+        ids = [s.strategy_id for s in strategies for _ in s.legs]
+        rows = marks.rows(leg.contract for s in strategies for leg in s.legs)
         holders: dict[int, list[str]] = {}
         for strategy in held(strategies):
             for leg in strategy.legs:
                 holders.setdefault(marks.row(leg.contract), []).append(strategy.strategy_id)
         return cls(
-            ids=tuple(s.strategy_id for s in strategies),
-            owner=np.fromiter((i for i, _ in legs), dtype=np.int64, count=len(legs)),
-            rows=rows,
+            frame=pl.DataFrame(
+                {"strategy_id": ids, "row": rows},
+                schema={"strategy_id": pl.String, "row": pl.Int64},
+            ),
+            rows=np.unique(rows),
             contracts={s.strategy_id: [leg.contract for leg in s.legs] for s in strategies},
             holders={row: tuple(ids) for row, ids in holders.items()},
         )
@@ -218,6 +221,10 @@ class PositionSync:
         """The book frame of the last cycle."""
         return self._book
 
+    def quotes(self) -> pl.DataFrame:
+        """The latest mark of every contract that has one (``v6.book.QUOTES_SCHEMA``)."""
+        return self._marks.quotes()
+
     @property
     def lines(self) -> Mapping[OptionContract, int]:
         """The contracts streaming now, with their request ids."""
@@ -307,25 +314,17 @@ class PositionSync:
         return plan_lines(groups, in_flight, self._streamer.lines, self._streamer.budget)
 
     def _feed_queue(self, activity: Activity) -> None:
-        """Every leg without a line goes to the queue with its distance and weight."""
-        legs = self._legs
-        distance_of = dict(activity.distances.iter_rows())
-        owners = np.array(
-            [
-                -np.inf if sid in activity.in_flight else _nan_if_none(distance_of.get(sid))
-                for sid in legs.ids
-            ],
-            dtype=np.float64,
-        )
+        """Every leg without a line goes to the queue with its distance (the closest of the
+        strategies holding it; in flight counts as beyond a trigger) and its weight."""
+        legs = self._legs.frame.join(activity.distances, on="strategy_id", how="left")
+        flying = legs.get_column("strategy_id").is_in(list(activity.in_flight)).to_numpy()
+        leg_distances = np.where(flying, -np.inf, legs.get_column("distance").to_numpy())
         distances = np.full(len(self._marks), np.nan)
-        np.fmin.at(distances, legs.rows, owners[legs.owner])
-        members = np.unique(legs.rows)
+        np.fmin.at(distances, legs.get_column("row").to_numpy(), leg_distances)
         streamed = self._marks.rows(self._streamer.lines)
-        members = members[~np.isin(members, streamed)]
-        distances = distances[members]
-        self._queue.update(
-            members, weights_for(distances, self._config.priority_distance_fraction), distances
-        )
+        members = self._legs.rows[~np.isin(self._legs.rows, streamed)]
+        fraction = self._config.priority_distance_fraction
+        self._queue.update(members, weights_for(distances[members], fraction), distances[members])
 
     def _persist(self) -> None:
         """Record every held leg whose mark changed since it was last recorded."""
@@ -418,7 +417,3 @@ class PositionSync:
             start = datetime.combine(new_york_date(now), time(), NEW_YORK)
             self._recorded = {e.event_id for e in self._store.reconciliation.since(start)}
         return self._recorded
-
-
-def _nan_if_none(value: float | None) -> float:
-    return np.nan if value is None else value

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from v6.book import QUOTES_SCHEMA, build_book
+from v6.book import QUOTES_SCHEMA, build_book, leg_view, summarize
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
 from v6.domain import Leg, OptionContract, Right, Strategy, StrategyKind, StrategyStatus
-from v6.sync.registry import StrategyRegistry
+from v6.sync.registry import SHORT_DELTA, StrategyRegistry, trigger_inputs
 
 NOW = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 TODAY = date(2024, 3, 4)
@@ -100,6 +101,17 @@ def test_each_trigger_is_measured_relative_to_its_threshold() -> None:
     assert found["delta"] == pytest.approx(0.01 / 0.30)
     assert found["dte"] == pytest.approx(1 / 21)
     assert found["beyond"] == pytest.approx(-0.2)
+
+
+def test_the_trigger_inputs_follow_the_decision_engines_strategy_summary() -> None:
+    book = book_of(Spread("a", value=1.2), Spread("b", value=None), Spread("c", managed=False))
+
+    ours = trigger_inputs(book, TODAY)
+
+    columns = ["strategy_id", "managed", "entry_credit", "max_profit", "pnl", "dte"]
+    reference = summarize(leg_view(book, TODAY)).select(columns)
+    assert_frame_equal(ours.select(columns), reference)
+    assert ours[SHORT_DELTA].to_list() == [0.10, None, 0.10]
 
 
 def test_a_leg_without_a_mark_leaves_only_the_dte_and_unmanaged_have_none() -> None:
