@@ -4,7 +4,13 @@ rejects, rule triggers and reconciliation conflicts are worth one. Risk breaches
 transitions come from `v6.risk.risk_alert` and are raised through the same manager by
 `v6.risk.persistence.CycleRecorder`."""
 
-from v6.alerts.catalog import decision_alert, new_alert, order_alert, reconciliation_alert
+from v6.alerts.catalog import (
+    OrderUpdate,
+    decision_alert,
+    new_alert,
+    order_alert,
+    reconciliation_alert,
+)
 from v6.alerts.manager import MAX_ATTEMPTS, AlertManager, Delivery, NotifyReport
 from v6.alerts.notifiers import (
     AppriseNotifier,
@@ -24,6 +30,7 @@ __all__ = [
     "NotificationError",
     "Notifier",
     "NotifyReport",
+    "OrderUpdate",
     "SecretRedactor",
     "decision_alert",
     "new_alert",

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from typing import Protocol
 
 from v6.decisions.rules import LAST_UNVETOED_PRIORITY
-from v6.domain import Action, Alert, Decision, Severity
-from v6.store import OrderRecord, OrderStatus, ReconciliationEvent
+from v6.domain import Action, Alert, Decision, IntentKind, Severity
+from v6.store import OrderStatus, ReconciliationEvent
 
 _NOT_IN_IDENTIFIER = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -28,17 +29,39 @@ def new_alert(severity: Severity, source: str, message: str, dedup_key: str, at:
     return Alert(f"{prefix}-{digest}", severity, source, message, dedup_key, draft.created_at)
 
 
-def order_alert(order: OrderRecord) -> Alert | None:
+class OrderUpdate(Protocol):
+    """An order's latest state: the store's ``OrderRecord`` or the order engine's
+    (``v6.execution.records.OrderRecord``), whose statuses share their values."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def strategy_id(self) -> str: ...
+    @property
+    def intent(self) -> IntentKind: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def filled_quantity(self) -> int: ...
+    @property
+    def avg_fill_price(self) -> float | None: ...
+    @property
+    def message(self) -> str | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def order_alert(order: OrderUpdate) -> Alert | None:
     """A filled order (info) or a rejected one (warning, with the broker's reason); None for
     any other status. Repeats are grouped per order (fills) or per strategy and intent
     (rejects: a rejected retry repeats the condition)."""
     what = f"{order.intent.value} order {order.order_id} of {order.strategy_id}"
-    if order.status is OrderStatus.FILLED:
+    if order.status == OrderStatus.FILLED.value:
         price = "" if order.avg_fill_price is None else f" @ {order.avg_fill_price:.2f}"
         message = f"{what} filled: {order.filled_quantity}{price}"
         key = f"fill:{order.order_id}"
         return new_alert(Severity.INFO, "execution", message, key, order.updated_at)
-    if order.status is OrderStatus.REJECTED:
+    if order.status == OrderStatus.REJECTED.value:
         reason = order.message or "no reason given"
         message = f"{what} rejected: {reason}"
         key = f"reject:{order.strategy_id}:{order.intent.value}"

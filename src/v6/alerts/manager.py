@@ -151,7 +151,7 @@ class AlertManager:
             return None
         if anchor is not None and alert.created_at < anchor.created_at + self._window:
             self._repeats[key] += 1
-            log.debug("alert %s suppressed: repeat %d of %s", key, self._repeats[key], key)
+            log.debug("alert %s suppressed: repeat %d in its window", key, self._repeats[key])
             return None
         stored = self._store.alerts.save_new([self._with_repeats(alert, anchor)])
         if not stored:

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from v6.alerts import AlertManager, decision_alert, order_alert, reconciliation_alert
+from v6.brokers.types import OrderType
 from v6.config.alerts import AlertsConfig
 from v6.domain import Action, Alert, Decision, IntentKind, Leg, OptionContract, Right, Severity
+from v6.execution import records as execution
 from v6.risk import RiskEvent, RiskEventKind
 from v6.risk.persistence import CycleRecorder, RiskState
 from v6.store import OrderRecord, OrderStatus, ReconciliationEvent, Store, StoreLocation
@@ -54,6 +56,28 @@ def test_a_filled_order_is_info_and_a_rejected_one_a_warning_with_the_reason() -
     assert filled.created_at == AT + timedelta(seconds=40)
     assert (rejected.severity, rejected.dedup_key) == (Severity.WARNING, "reject:ps-1:open")
     assert rejected.message == "open order 1007 of ps-1 rejected: IB 201: margin"
+
+
+def test_the_order_engines_records_raise_the_same_alerts() -> None:
+    stored = order(OrderStatus.REJECTED, message="IB 201: margin")
+    engine_record = execution.OrderRecord(
+        stored.order_id,
+        stored.strategy_id,
+        stored.intent,
+        stored.attempt,
+        execution.OrderRole.WALKED,
+        stored.legs,
+        stored.quantity,
+        OrderType.LIMIT,
+        stored.limit_price,
+        execution.RecordStatus.REJECTED,
+        0,
+        None,
+        stored.submitted_at,
+        stored.updated_at,
+        message=stored.message,
+    )
+    assert order_alert(engine_record) == order_alert(stored)
 
 
 @pytest.mark.parametrize(
