@@ -96,12 +96,13 @@ class _Legs:
     """The live strategies' legs: ``frame`` has one row per leg (``strategy_id`` and the mark
     ``row`` of its contract), ``rows`` every contract's mark row once, ``contracts`` each
     strategy's contracts and ``holders`` the strategies holding each row's contract (OPEN
-    and CLOSING ones: those whose marks are recorded)."""
+    and CLOSING ones: those whose marks are recorded), whose rows are ``held_rows``."""
 
     frame: pl.DataFrame
     rows: IntArray
     contracts: dict[str, list[OptionContract]]
     holders: dict[int, tuple[str, ...]]
+    held_rows: IntArray
 
     @classmethod
     def of(cls, strategies: Sequence[Strategy], marks: MarkBook) -> _Legs:
@@ -119,6 +120,7 @@ class _Legs:
             rows=np.unique(rows),
             contracts={s.strategy_id: [leg.contract for leg in s.legs] for s in strategies},
             holders={row: tuple(ids) for row, ids in holders.items()},
+            held_rows=np.fromiter(holders, dtype=np.int64, count=len(holders)),
         )
 
 
@@ -328,15 +330,13 @@ class PositionSync:
 
     def _persist(self) -> None:
         """Record every held leg whose mark changed since it was last recorded."""
-        rows = np.fromiter(self._legs.holders, dtype=np.int64, count=len(self._legs.holders))
-        if not len(rows):
-            return
+        rows = self._legs.held_rows
         marked = self._marks.mark_micros(rows)
-        changed = rows[marked > self._persisted[rows]]
-        snapshots = [snapshot for row in changed.tolist() for snapshot in self._snapshots(row)]
+        newer = marked > self._persisted[rows]
+        snapshots = [snapshot for row in rows[newer].tolist() for snapshot in self._snapshots(row)]
         if snapshots:
             self._store.snapshots.record(snapshots)
-        self._persisted[changed] = marked[marked > self._persisted[rows]]
+        self._persisted[rows[newer]] = marked[newer]
 
     def _snapshots(self, row: int) -> list[LegSnapshot]:
         values, greeks = self._marks.snapshot_values(row)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum, auto
 
 from v6.brokers.base import Broker
 from v6.brokers.errors import MarketDataLimitError, PermanentBrokerError, RetryableBrokerError
@@ -61,6 +62,56 @@ def plan_lines(
     return list(chosen)
 
 
+class Connectivity(Enum):
+    """What a broker event did to the lines."""
+
+    NOTHING = auto()
+    LOST = auto()
+    RESTORED = auto()
+    DROPPED = auto()
+
+
+class LineHealth:
+    """What connection and farm messages mean for the lines (see the module docstring):
+    ``stale`` while no quote can arrive, ``resubscribe`` once they can again and lines are
+    held."""
+
+    def __init__(self) -> None:
+        self.stale = False
+        self.resubscribe = False
+        self._farm_broken = False
+
+    def note(self, event: BrokerEvent, holding: bool) -> Connectivity:
+        """Take in one event; ``holding`` says whether any line is held."""
+        if isinstance(event, ErrorEvent):
+            return self._code(event.code, holding)
+        if not isinstance(event, ConnectionEvent):
+            return Connectivity.NOTHING
+        if event.code is not None:
+            return self._code(event.code, holding)
+        if not event.connected:
+            self.stale = True
+            return Connectivity.DROPPED
+        self.stale = False
+        self.resubscribe = self.resubscribe or holding
+        return Connectivity.RESTORED
+
+    def _code(self, code: int, holding: bool) -> Connectivity:
+        if code in LOST_CODES:
+            self.stale = True
+            self._farm_broken = self._farm_broken or code == FARM_BROKEN
+            return Connectivity.LOST
+        restored = code in RESTORED_CODES
+        if not (restored or (code == FARM_OK and self._farm_broken)):
+            return Connectivity.NOTHING
+        self.resubscribe = self.resubscribe or holding
+        self.stale = self._farm_broken = False
+        return Connectivity.RESTORED if restored else Connectivity.NOTHING
+
+    def resubscribed(self) -> None:
+        self.resubscribe = self.stale = False
+
+
 class Streamer:
     """Streaming lines at the broker; see the module docstring."""
 
@@ -73,9 +124,7 @@ class Streamer:
         self.budget = budget
         self._lines: dict[OptionContract, int] = {}
         self._contracts: dict[int, OptionContract] = {}
-        self._stale = False
-        self._resubscribe = False
-        self._farm_broken = False
+        self._health = LineHealth()
         self._refused: set[OptionContract] = set()
         self.resubscriptions = 0
         self.line_errors = 0
@@ -93,7 +142,7 @@ class Streamer:
     @property
     def live(self) -> bool:
         """True while the lines deliver quotes (no outage, nothing left to resubscribe)."""
-        return not (self._stale or self._resubscribe)
+        return not (self._health.stale or self._health.resubscribe)
 
     def quote_of(self, event: QuoteEvent) -> Quote | None:
         """The quote of a line this streamer holds (None for a line it no longer holds)."""
@@ -101,56 +150,27 @@ class Streamer:
         return event.quote if contract is not None else None
 
     def note(self, event: BrokerEvent) -> bool:
-        """Take in a connection or farm event; True when it restored connectivity."""
-        if isinstance(event, ConnectionEvent):
-            return self._note_connection(event)
-        if isinstance(event, ErrorEvent):
-            return self._note_code(event.code)
-        return False
-
-    def _note_connection(self, event: ConnectionEvent) -> bool:
-        if event.code is None and not event.connected:
-            self._forget_lines()
-            return False
-        if event.code is not None:
-            return self._note_code(event.code)
-        if self._stale or self._lines:
-            self._resubscribe = True
-        return True
-
-    def _note_code(self, code: int) -> bool:
-        if code in LOST_CODES:
-            self._stale = True
-            self._farm_broken = self._farm_broken or code == FARM_BROKEN
-            return False
-        restored = code in RESTORED_CODES
-        if restored or (code == FARM_OK and self._farm_broken):
-            self._resubscribe = self._resubscribe or bool(self._lines)
-            self._stale = False
-            self._farm_broken = False
-        return restored
-
-    def _forget_lines(self) -> None:
-        """The API connection closed: the broker dropped every line."""
-        self._lines.clear()
-        self._contracts.clear()
-        self._stale = True
+        """Take in a connection or farm event; True when connectivity came back."""
+        change = self._health.note(event, bool(self._lines))
+        if change is Connectivity.DROPPED:
+            self._lines.clear()
+            self._contracts.clear()
+        return change is Connectivity.RESTORED
 
     async def apply(self, wanted: Sequence[OptionContract]) -> None:
         """Hold lines for exactly ``wanted`` (at most the budget): resubscribe if due, cancel
         the lines no longer wanted, open the new ones. A lost connection leaves the rest for
         the next call."""
         wanted = [c for c in dict.fromkeys(wanted) if c not in self._refused][: self.budget]
+        keep = set(wanted)
         try:
-            if self._resubscribe:
+            if self._health.resubscribe:
                 await self._resubscribe_all()
-            for contract in [c for c in self._lines if c not in set(wanted)]:
+            for contract in [c for c in self._lines if c not in keep]:
                 await self._cancel(contract)
             for contract in wanted:
                 if contract not in self._lines:
                     await self._open(contract)
-            if self._stale and not self._lines:
-                self._stale = False
         except RetryableBrokerError as error:
             log.info("streaming lines left for the next cycle: %s", error)
 
@@ -158,8 +178,7 @@ class Streamer:
         for contract in list(self._lines):
             await self._cancel(contract)
             await self._open(contract)
-        self._resubscribe = False
-        self._stale = False
+        self._health.resubscribed()
         self.resubscriptions += 1
 
     async def _cancel(self, contract: OptionContract) -> None:

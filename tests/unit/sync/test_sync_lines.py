@@ -1,17 +1,21 @@
-"""Planning the streaming lines: whole strategies, within the budget, in flight first, and
-strategies already streaming keep their lines against equally urgent newcomers."""
+"""Planning the streaming lines (whole strategies, within the budget, in flight first, and
+strategies already streaming keep their lines against equally urgent newcomers) and what
+connection and farm messages mean for them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from v6.brokers import ConnectionEvent, ErrorEvent
 from v6.domain import OptionContract, Right
-from v6.sync.streamer import plan_lines
+from v6.sync.streamer import Connectivity, LineHealth, plan_lines
 
 EXPIRY = date(2024, 4, 19)
+AT = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 
 
 def legs(*strikes: int) -> list[OptionContract]:
@@ -64,3 +68,50 @@ def test_never_over_budget_and_only_whole_strategies(
     assert len(lines) == len(set(lines)) <= budget
     covered = [group for group in contracts if set(group) <= set(lines)]
     assert set(lines) == {c for group in covered for c in group}
+
+
+def error(code: int) -> ErrorEvent:
+    return ErrorEvent(AT, code, "")
+
+
+@pytest.mark.parametrize(
+    ("events", "outcomes", "stale", "resubscribe"),
+    [
+        ([error(1100)], [Connectivity.LOST], True, False),
+        ([error(1100), error(1101)], [Connectivity.LOST, Connectivity.RESTORED], False, True),
+        ([error(1100), error(1102)], [Connectivity.LOST, Connectivity.RESTORED], False, True),
+        ([error(2103), error(2104)], [Connectivity.LOST, Connectivity.NOTHING], False, True),
+        ([error(2104)], [Connectivity.NOTHING], False, False),
+        ([error(2106), error(2158), error(201)], [Connectivity.NOTHING] * 3, False, False),
+        (
+            [ConnectionEvent(AT, False, "lost", 1100), ConnectionEvent(AT, True, "back", 1102)],
+            [Connectivity.LOST, Connectivity.RESTORED],
+            False,
+            True,
+        ),
+        ([ConnectionEvent(AT, False, "api closed")], [Connectivity.DROPPED], True, False),
+    ],
+)
+def test_connection_and_farm_messages_mark_the_lines(
+    events: list[ErrorEvent | ConnectionEvent],
+    outcomes: list[Connectivity],
+    stale: bool,
+    resubscribe: bool,
+) -> None:
+    health = LineHealth()
+
+    assert [health.note(event, holding=True) for event in events] == outcomes
+    assert (health.stale, health.resubscribe) == (stale, resubscribe)
+
+
+def test_nothing_to_resubscribe_without_lines_and_the_api_coming_back_restores() -> None:
+    health = LineHealth()
+    health.note(ConnectionEvent(AT, False, "api closed"), holding=True)
+
+    assert health.note(ConnectionEvent(AT, True, "api open"), holding=False) is (
+        Connectivity.RESTORED
+    )
+    assert (health.stale, health.resubscribe) == (False, False)
+    health.note(error(1100), holding=False)
+    health.note(error(1102), holding=False)
+    assert (health.stale, health.resubscribe) == (False, False)
