@@ -13,6 +13,8 @@ from v6 import __version__
 from v6.brokers.sim.__main__ import app as sim_app
 from v6.config import ConfigError, load_config
 from v6.dashboard.cli import dashboard as dashboard_command
+from v6.health.cli import health as health_command
+from v6.report.cli import report as report_command
 from v6.store.cli import db_app
 
 app = typer.Typer(
@@ -26,6 +28,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(sim_app, name="sim", help="The embedded simulated exchange.")
 app.add_typer(db_app, name="db")
 app.command("dashboard")(dashboard_command)
+app.command("report")(report_command)
+app.command("health")(health_command)
 
 console = Console()
 error_console = Console(stderr=True, soft_wrap=True)
