@@ -22,7 +22,8 @@ class AlertsConfig(ConfigPart):
         default=300.0,
         ge=0,
         le=86_400,
-        description="An identical alert within this window is stored but not sent again.",
+        description="Repeats (same dedup key) within this window after the last stored alert "
+        "are counted, not stored or sent; the next stored alert says how many.",
     )
     urls: Annotated[tuple[SecretStr, ...], FromEnvironmentOnly()] = Field(
         default=(),
