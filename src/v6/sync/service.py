@@ -254,6 +254,7 @@ class PositionSync:
         self._events.close()
 
     def status(self) -> SyncStatus:
+        """Lines, queue depth, mark ages and counters now (see `SyncStatus`)."""
         now = self._clock.now()
         members = self._queue.members
         refreshed = self._marks.refreshed_micros(members)

@@ -121,3 +121,25 @@ def test_the_worker_runs_as_a_background_task(tmp_path: Path) -> None:
         assert sync.status().worker.requests == requests
 
     with_sync(tmp_path, scenario)
+
+
+def test_force_full_sync_and_clear_queue_commands(tmp_path: Path) -> None:
+    async def scenario(
+        sim: Simulation, sync: PositionSync, store: Store, strategies: list[Strategy]
+    ) -> None:
+        start = sim.clock.now()
+        await run_cycles(sync, sim.clock, store, strategies, start + timedelta(seconds=30))
+        settled = sync.status()
+        assert settled.queue_depth < settled.queue_legs / 10
+
+        sync.force_full_sync()
+        assert sync.status().queue_depth == settled.queue_legs
+        forced = sim.clock.now()
+        rotation = timedelta(seconds=settled.rotation_seconds)
+        await run_cycles(sync, sim.clock, store, strategies, forced + rotation)
+        assert sync.status().queue_depth < settled.queue_legs / 10
+
+        sync.clear_queue()
+        assert sync.status().queue_depth == 0
+
+    with_sync(tmp_path, scenario)
