@@ -18,9 +18,11 @@ limits (50 messages per second, 100 lines).
 * Lines: the most lines held at once (target <= 10), and the broker's 100/101 errors (0).
 * CPU time of one sync cycle (`PositionSync.cycle`: broker events, book frame, registry,
   lines, queue priorities, snapshot records to the store's buffer), median and 95th
-  percentile of the steady cycles, for the 5,000-contract book (target <= 20 ms). The peer,
-  measured in the same run on the same marks: building the same book frame from the
-  strategies with ``v6.book.build_book`` every cycle, as a straightforward sync would.
+  percentile of the steady cycles, for the 5,000-contract book (target <= 20 ms); then the
+  same for cycles in which one strategy changed (resized: its rows of the book and its legs
+  are rebuilt). The peer, measured in the same run on the same marks: building the same book
+  frame from the strategies with ``v6.book.build_book`` every cycle, as a straightforward sync
+  would.
 
 One core (POLARS_MAX_THREADS=1); CPU time is process time.
 """
@@ -70,6 +72,7 @@ AGE_TARGET = 1.2
 CPU_TARGET_MS = 20.0
 LINE_TARGET = 10
 PEER_REPEATS = 7
+CHANGE_CYCLES = 9
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Measured:
     most_lines: int = 0
     pacing_and_line_errors: int = 0
     cycle_cpu: list[float] = field(default_factory=list)
+    change_cpu: list[float] = field(default_factory=list)
     peer_cpu: list[float] = field(default_factory=list)
 
     @property
@@ -157,9 +161,25 @@ async def measure(contracts: int) -> Measured:
     result.worst_age = recorder.worst_gap(warm, end, never_streamed)
     codes = [e.code for e in errors.drain() if isinstance(e, ErrorEvent)]
     result.pacing_and_line_errors = sum(code in (100, 101) for code in codes)
+    result.change_cpu = await changing_cycles(live, sync, sim)
     result.peer_cpu = peer_cycles(live, sync)
     sync.close()
     return result
+
+
+async def changing_cycles(
+    strategies: list[Strategy], sync: PositionSync, sim: Simulation
+) -> list[float]:
+    """CPU time of cycles in which one strategy (a different one each time) is resized."""
+    live, times = list(strategies), []
+    for index in range(CHANGE_CYCLES):
+        live[index] = dataclasses.replace(live[index], quantity=live[index].quantity + 1)
+        before = time.process_time()
+        cycle = await sync.cycle(live)
+        times.append(time.process_time() - before)
+        live = list(cycle.strategies)
+        await sync.run_until(sim.clock.now() + timedelta(seconds=5))
+    return times
 
 
 def peer_cycles(strategies: list[Strategy], sync: PositionSync) -> list[float]:
@@ -209,6 +229,10 @@ def report(results: list[Measured]) -> None:
     )
     print(
         f"  median {median:6.2f} ms   p95 {p95:6.2f} ms   target <= {CPU_TARGET_MS:g} ms: {verdict}"
+    )
+    print(
+        f"  with one strategy changed: median {ms(largest.change_cpu):6.2f} ms "
+        f"({len(largest.change_cpu)} cycles)"
     )
     print(
         f"  peer: build_book from the strategies every cycle {peer:6.2f} ms "

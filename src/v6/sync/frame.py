@@ -1,10 +1,11 @@
 """The book frame (``v6.book.BOOK_SCHEMA``) from the live strategies and the latest marks.
 
 What a strategy contributes - its kind, legs, units, entry premium, payoff extremes, managed
-flag and the dividends of its underlying - changes only when the strategies do, so it is
-built once per change by ``v6.book.build_book`` itself (with no quotes) and kept. Each cycle
-then joins the mark book's current quotes onto it by contract in one vectorized join, which
-gives exactly the frame ``build_book(strategies, marks.quotes(), ...)`` would.
+flag and the dividends of its underlying - changes only when the strategy does, so its rows
+are built by ``v6.book.build_book`` itself (with no quotes) when it first appears or changes,
+and kept; new dividends rebuild every row. Each cycle then joins the mark book's current
+quotes onto the rows by contract in one vectorized join, which gives exactly the frame
+``build_book(strategies, marks.quotes(), ...)`` would.
 """
 
 from __future__ import annotations
@@ -33,14 +34,28 @@ class BookFrames:
 
     def __init__(self) -> None:
         self._static = empty_book().drop(QUOTE_COLUMNS)
+        self._strategies: dict[str, Strategy] = {}
+        self._dividends: pl.DataFrame | None = None
 
-    def rebuild(self, strategies: Iterable[Strategy], dividends: pl.DataFrame | None) -> None:
-        """Take the strategies that hold positions (and the dividends) as they are now."""
-        book_strategies = held(strategies)
-        unmanaged = {s.strategy_id for s in book_strategies if is_unmanaged(s)}
+    def update(self, strategies: Iterable[Strategy], dividends: pl.DataFrame | None) -> None:
+        """Take the strategies that hold positions (and the dividends) as they are now:
+        rebuild the rows of those that appeared or changed, drop those that left."""
+        current = {s.strategy_id: s for s in held(strategies)}
+        if dividends is not self._dividends:
+            self._strategies, self._dividends = {}, dividends
+            self._static = self._static.clear()
+        known = self._strategies
+        fresh = [s for sid, s in current.items() if known.get(sid) != s]
+        stale = {sid for sid in known if sid not in current} | {s.strategy_id for s in fresh}
+        kept = self._static.filter(~pl.col("strategy_id").is_in(list(stale)))
+        self._static = pl.concat([kept, self._rows(fresh)]) if fresh else kept
+        self._strategies = current
+
+    def _rows(self, strategies: list[Strategy]) -> pl.DataFrame:
+        unmanaged = {s.strategy_id for s in strategies if is_unmanaged(s)}
         no_quotes = QUOTES_SCHEMA.to_frame()
-        book = build_book(book_strategies, no_quotes, dividends=dividends, unmanaged=unmanaged)
-        self._static = book.drop(QUOTE_COLUMNS)
+        book = build_book(strategies, no_quotes, dividends=self._dividends, unmanaged=unmanaged)
+        return book.drop(QUOTE_COLUMNS)
 
     def book(self, marks: pl.DataFrame) -> pl.DataFrame:
         """The book frame with ``marks`` (`MarkBook.frame`: one row per contract)."""

@@ -45,7 +45,7 @@ from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
 from v6.domain import OptionContract, Position, StockContract, Strategy, StrategyStatus
 from v6.store import LegSnapshot, Store
-from v6.sync.frame import BookFrames, held
+from v6.sync.frame import BookFrames
 from v6.sync.marks import NEVER, IntArray, MarkBook, micros
 from v6.sync.pacing import TokenBucket
 from v6.sync.queue import PositionQueue, weights_for
@@ -57,6 +57,7 @@ from v6.sync.worker import QueueWorker, WorkerStats
 log = logging.getLogger(__name__)
 
 _IN_FLIGHT: Final = frozenset({StrategyStatus.PENDING, StrategyStatus.CLOSING})
+_HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +107,23 @@ class _Legs:
 
     @classmethod
     def of(cls, strategies: Sequence[Strategy], marks: MarkBook) -> _Legs:
-        ids = [s.strategy_id for s in strategies for _ in s.legs]
-        rows = marks.rows(leg.contract for s in strategies for leg in s.legs)
+        ids: list[str] = []
+        rows: list[int] = []
         holders: dict[int, list[str]] = {}
-        for strategy in held(strategies):
+        for strategy in strategies:
+            sid, is_held = strategy.strategy_id, strategy.status in _HELD
             for leg in strategy.legs:
-                holders.setdefault(marks.row(leg.contract), []).append(strategy.strategy_id)
+                row = marks.row(leg.contract)
+                ids.append(sid)
+                rows.append(row)
+                if is_held:
+                    holders.setdefault(row, []).append(sid)
         return cls(
             frame=pl.DataFrame(
                 {"strategy_id": ids, "row": rows},
                 schema={"strategy_id": pl.String, "row": pl.Int64},
             ),
-            rows=np.unique(rows),
+            rows=np.unique(np.array(rows, dtype=np.int64)),
             contracts={s.strategy_id: [leg.contract for leg in s.legs] for s in strategies},
             holders={row: tuple(ids) for row, ids in holders.items()},
             held_rows=np.fromiter(holders, dtype=np.int64, count=len(holders)),
@@ -299,7 +305,7 @@ class PositionSync:
         old = self._legs.holders
         self._live = live
         self._legs = _Legs.of(live, self._marks)
-        self._frames.rebuild(live, self._dividends)
+        self._frames.update(live, self._dividends)
         self._stale_frames = False
         if len(self._persisted) < len(self._marks):
             grown = np.full(len(self._marks), NEVER, dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -62,7 +63,7 @@ def quote(contract: OptionContract, mid: float, at: datetime) -> Quote:
 
 def test_the_cached_frame_equals_build_book_as_marks_arrive() -> None:
     marks, frames = MarkBook(), BookFrames()
-    frames.rebuild(STRATEGIES, DIVIDENDS)
+    frames.update(STRATEGIES, DIVIDENDS)
     held = [s for s in STRATEGIES if s.status is not StrategyStatus.PENDING]
     arrivals = [[quote(put(480), 3.0, NOW)], [quote(put(470), 2.0, NOW), quote(put(460), 1.0, NOW)]]
 
@@ -76,6 +77,23 @@ def test_the_cached_frame_equals_build_book_as_marks_arrive() -> None:
     assert ours.filter(pl.col("strategy_id") == "adopted")["managed"].to_list() == [False]
     assert ours.filter(pl.col("strategy_id") == "adopted")["mark"].null_count() == 1
     assert set(ours["strategy_id"]) == {"open", "closing", "adopted"}
+
+
+def test_strategies_changing_between_cycles_change_only_their_rows() -> None:
+    marks, frames = MarkBook(), BookFrames()
+    marks.apply([quote(put(480), 3.0, NOW), quote(put(300, "QQQ"), 1.0, NOW)], NOW)
+    frames.update(STRATEGIES, None)
+    resized = dataclasses.replace(STRATEGIES[0], quantity=5)
+    opened = strategy("new", (Leg(put(440), -1), Leg(put(430), 1)))
+    later = [resized, STRATEGIES[1], opened]
+
+    frames.update(later, None)
+
+    reference = build_book(later, marks.quotes())
+    assert_frame_equal(frames.book(marks.frame()).sort(ORDER), reference.sort(ORDER))
+    frames.update(later, DIVIDENDS)
+    with_dividends = build_book(later, marks.quotes(), dividends=DIVIDENDS)
+    assert_frame_equal(frames.book(marks.frame()).sort(ORDER), with_dividends.sort(ORDER))
 
 
 def test_without_strategies_the_book_is_empty() -> None:
