@@ -53,11 +53,15 @@ class V6Config(ConfigPart):
         )
 
     def _snapshots_below_pacing(self) -> Conflict | None:
+        """Sync's token bucket may send rate + burst messages in one second: keep that within
+        the broker's pacing limit, so sync alone can never cause IB's error 100."""
         pacing = self.broker.pacing_messages_per_second
-        if self.sync.snapshot_rate_per_second < pacing:
+        burst = self.sync.snapshot_burst
+        if self.sync.snapshot_rate_per_second + burst <= pacing:
             return None
         return Conflict(
             "sync.snapshot_rate_per_second",
             self.sync.snapshot_rate_per_second,
-            f"a number < broker.pacing_messages_per_second ({pacing})",
+            f"a number <= broker.pacing_messages_per_second ({pacing}) - sync.snapshot_burst "
+            f"({burst})",
         )

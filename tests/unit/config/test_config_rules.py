@@ -77,7 +77,12 @@ def test_default_templates_sell_a_third_of_the_width_at_16_delta_45_dte() -> Non
         (
             "[broker]\npacing_messages_per_second = 30.0",
             "sync.snapshot_rate_per_second",
-            "< broker.pacing_messages_per_second (30.0)",
+            "<= broker.pacing_messages_per_second (30.0) - sync.snapshot_burst (4)",
+        ),
+        (
+            "[sync]\nsnapshot_rate_per_second = 47.0",
+            "sync.snapshot_rate_per_second",
+            "<= broker.pacing_messages_per_second (50.0) - sync.snapshot_burst (4)",
         ),
         (
             "[sync]\nproximity_enter_fraction = 0.05",
