@@ -10,7 +10,7 @@ Each cycle (`TradingEngine.cycle`)::
                 -> strategies OPEN / CANCELLED / CLOSED (v6.execution.workflows)
     sync        broker events -> marks, reconciliation when due, the book frame
     risk        account values, trailing stops, limit monitor, gate.begin_cycle
-    decisions   the rule book on the book
+    decisions   the rule book on the book (with the risk cycle above)
     exits       actionable decisions -> gate -> CLOSE orders
     entries     templates -> signals -> builds -> what-if -> gate -> OPEN orders
     persist     strategies, orders, fills, equity, decisions, risk events/state, alerts,
@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 ENGINE_APP_ID = "engine"
 COMMAND_POLL_SECONDS = 1.0
 """Real seconds between two reads of the commands table: commands come from people."""
-STAGES = ("orders", "sync", "risk", "decisions", "exits", "entries", "persist", "commands", "wait")
+STAGES = ("orders", "sync", "decisions", "exits", "entries", "persist", "commands", "wait")
 PACING_WINDOW_SECONDS = 1.0
 """The broker's pacing window. The sync worker paces its snapshots with its token bucket; the
 cycle's own messages (walk quotes, builds, what-ifs, orders) are paced apart from them by
