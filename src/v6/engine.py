@@ -256,6 +256,7 @@ class TradingEngine:
     async def stop(self) -> None:
         """Persist everything buffered and let go of the broker."""
         parts = self.parts
+        await self._settle_reports()
         parts.store.flush()
         await parts.sync.stop()
         parts.sync.close()
@@ -345,6 +346,16 @@ class TradingEngine:
         now = time.perf_counter()
         self.stats.stage_seconds[stage] += now - started
         return now
+
+    async def _settle_reports(self) -> None:
+        """Take the reports of orders that ended after the last cycle (a fill on the run's
+        last market step) and persist what they changed."""
+        parts, now = self.parts, self.parts.clock.now()
+        if not parts.broker.is_connected:
+            return
+        await self._poll_orders(now)
+        parts.store.strategies.save(self.book.take_changed(), now)
+        parts.store.orders.save(as_stored_order(r) for r in parts.orders.take_records())
 
     async def _poll_orders(self, now: datetime) -> tuple[ExecutionReport, ...]:
         parts = self.parts
