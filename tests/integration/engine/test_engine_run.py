@@ -61,7 +61,9 @@ def test_the_engine_trades_and_everything_is_in_the_tables(normal: Finished) -> 
     assert {StrategyStatus.OPEN, StrategyStatus.CLOSED} <= statuses
     assert all(s.opened_at is not None for s in strategies if s.status is StrategyStatus.CLOSED)
     summary = RunSummary.of(store)
-    assert summary.closed >= 1 and summary.executions > 0 and summary.realized_pnl != 0
+    assert summary.closed >= 1
+    assert summary.executions > 0
+    assert summary.realized_pnl != 0
     assert len(frame(store, "account_snapshots")) >= normal.engine.stats.cycles
     assert len(frame(store, "decisions")) > 0
     beats = {h.component for h in store.health.latest()}
@@ -125,8 +127,11 @@ def test_commands_are_executed_and_marked_done(tmp_path: Path) -> None:
     finished = run(settings, tmp_path)
 
     done = {c: finished.store.commands.get(c) for c in ("c1", "c2", "c3")}
-    assert done["c1"] is not None and done["c1"].status is CommandStatus.DONE
-    assert done["c2"] is not None and done["c2"].status is CommandStatus.DONE
-    assert done["c3"] is not None and done["c3"].status is CommandStatus.REJECTED
+    statuses = {c: None if command is None else command.status for c, command in done.items()}
+    assert statuses == {
+        "c1": CommandStatus.DONE,
+        "c2": CommandStatus.DONE,
+        "c3": CommandStatus.REJECTED,
+    }
     assert finished.engine.stats.entries_sent == 0
     assert finished.engine.parts.gate.breaker_state.halted
