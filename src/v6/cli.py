@@ -15,6 +15,7 @@ from v6.config import ConfigError, load_config
 from v6.dashboard.cli import dashboard as dashboard_command
 from v6.health.cli import health as health_command
 from v6.report.cli import report as report_command
+from v6.run_cli import run as run_command
 from v6.store.cli import db_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ config_app = typer.Typer(help="Inspect and validate configuration files.", no_ar
 app.add_typer(config_app, name="config")
 app.add_typer(sim_app, name="sim", help="The embedded simulated exchange.")
 app.add_typer(db_app, name="db")
+app.command("run")(run_command)
 app.command("dashboard")(dashboard_command)
 app.command("report")(report_command)
 app.command("health")(health_command)
@@ -97,3 +99,7 @@ def demo(
     except ValueError as error:
         error_console.print(f"demo: {error}", markup=False, highlight=False)
         raise typer.Exit(1) from None
+
+
+if __name__ == "__main__":
+    app()
