@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The main job on the embedded simulator (for now: real history and a theoretical chain).
+## The main job: four simulated weeks (February 2020, into the crash) on the embedded exchange.
+RUN_DIR ?= v6-data
 run: $(STAMP)
-	$(BIN)/v6 demo
+	rm -rf $(RUN_DIR)
+	$(BIN)/v6 run --from 2020-02-03 --days 20 --seed 7 --data-dir $(RUN_DIR) --config config/sim.toml
 
 ## Lint, format check, type check, then the whole test suite.
 test: lint

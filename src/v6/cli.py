@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -53,52 +52,10 @@ def config_check(
     try:
         load_config(path)
     except ConfigError as error:
-        _print_problems(error)
+        for problem in error.problems:
+            error_console.print(str(problem), markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_CONFIG) from None
     console.print("OK")
-
-
-def _print_problems(error: ConfigError) -> None:
-    for problem in error.problems:
-        error_console.print(str(problem), markup=False, highlight=False)
-
-
-def _parse_day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r}: expected a date as YYYY-MM-DD", param_hint="--date"
-        ) from None
-
-
-@app.command()
-def demo(
-    symbol: Annotated[str, typer.Option(help="Underlying: SPY, QQQ or IWM.")] = "SPY",
-    day: Annotated[
-        str | None,
-        typer.Option("--date", help="YYYY-MM-DD; default: the last session in the history."),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(help="Configuration file; its first iron-condor template is used."),
-    ] = None,
-) -> None:
-    """Price an iron condor on a real historical day from a theoretical chain (no orders)."""
-    from v6.demo import show_demo
-
-    try:
-        settings = load_config(config)
-    except ConfigError as error:
-        _print_problems(error)
-        raise typer.Exit(EXIT_BAD_CONFIG) from None
-    try:
-        show_demo(console, settings, symbol.upper(), _parse_day(day))
-    except ValueError as error:
-        error_console.print(f"demo: {error}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_help_lists_the_real_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("version", "config", "demo", "sim", "db", "dashboard", "report", "health"):
+    for command in ("version", "config", "run", "sim", "db", "dashboard", "report", "health"):
         assert command in result.output
 
 
