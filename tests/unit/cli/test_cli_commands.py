@@ -27,7 +27,7 @@ def test_version_prints_the_package_version() -> None:
     assert result.output.strip() == f"v6 {__version__}"
 
 
-@pytest.mark.parametrize("name", ["v6.example.toml", "paper.toml"])
+@pytest.mark.parametrize("name", ["v6.example.toml", "paper.toml", "sim.toml"])
 def test_config_check_accepts_the_shipped_configs(name: str) -> None:
     result = runner.invoke(app, ["config", "check", str(REPO / "config" / name)])
     assert result.exit_code == 0, result.output
