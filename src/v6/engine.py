@@ -47,8 +47,9 @@ from v6.clock import NEW_YORK, Clock
 from v6.config import V6Config
 from v6.config.broker import BrokerKind
 from v6.decisions import CycleContext, CycleDecisions, DecisionEngine
-from v6.domain import Decision
+from v6.domain import Decision, Strategy, StrategyStatus
 from v6.execution import ExecutionReport, OrderEngine
+from v6.execution.tickets import strategy_of
 from v6.execution.workflows import (
     EntryWorkflow,
     ExitWorkflow,
@@ -210,10 +211,23 @@ def wire(
         trailing=TrailingStopManager(config.risk.trailing_stop),
         alerts=alerts,
         recorder=CycleRecorder(store, alerts),
-        entries=EntryWorkflow(broker, clock, config, orders, builder, signals),
+        entries=EntryWorkflow(
+            broker, clock, config, orders, builder, signals, before_send=_write_ahead(store)
+        ),
         exits=ExitWorkflow(orders),
         simulation=simulation,
     )
+
+
+def _write_ahead(store: Store) -> Callable[[Strategy, datetime], None]:
+    """Commit a strategy to the store before its first order goes out, so a crash between
+    the broker accepting the order and the next persist leaves the strategy known."""
+
+    def commit(strategy: Strategy, now: datetime) -> None:
+        store.strategies.save([strategy], now)
+        store.flush()
+
+    return commit
 
 
 class TradingEngine:
@@ -248,10 +262,32 @@ class TradingEngine:
         parts = self.parts
         await parts.broker.connect()
         await parts.orders.start()
-        self.book = StrategyBook.of(parts.store.strategies.live())
-        for key in parts.orders.working():
+        self.book = StrategyBook.of(parts.store.strategies.with_status(list(StrategyStatus)))
+        working = parts.orders.working()
+        for key in working:
             if "/" not in key:
                 await parts.orders.cancel(key)
+        await self._settle_unattended({strategy_of(key) for key in working if "/" not in key})
+        self.parts.store.strategies.save(self.book.take_changed(), parts.clock.now())
+        self.parts.store.flush()
+
+    async def _settle_unattended(self, attended: set[str | None]) -> None:
+        """Settle the strategies a crash left PENDING or CLOSING with no walk of theirs
+        working at the broker (the order ended, or was never sent, before the store heard):
+        an entry with executions opens (reconciliation then sets the quantities the broker
+        holds), one without is cancelled; an exit reopens (reconciliation closes what the
+        broker no longer holds)."""
+        parts, now = self.parts, self.parts.clock.now()
+        for strategy in list(self.book.live.values()):
+            if strategy.strategy_id in attended:
+                continue
+            if strategy.status is StrategyStatus.CLOSING:
+                self.book.put(strategy.transition_to(StrategyStatus.OPEN, now))
+            elif strategy.status is StrategyStatus.PENDING:
+                held = await parts.orders.held_by_strategy(strategy.strategy_id)
+                entered = any(held.values())
+                status = StrategyStatus.OPEN if entered else StrategyStatus.CANCELLED
+                self.book.put(strategy.transition_to(status, now))
 
     async def stop(self) -> None:
         """Persist everything buffered and let go of the broker."""
@@ -443,7 +479,10 @@ class TradingEngine:
         self._monitor_events = ()
         parts.recorder.record(now, decided, events, parts.risk)
         store.health.beat(self._heartbeats(now, reports))
-        store.flush_if_due()
+        if orders or reports:
+            store.flush()
+        else:
+            store.flush_if_due()
 
     def _heartbeats(self, now: datetime, reports: tuple[ExecutionReport, ...]) -> list[Heartbeat]:
         parts = self.parts

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -92,20 +92,29 @@ def template_of(strategy_id: str) -> str:
 
 @dataclass(slots=True)
 class StrategyBook:
-    """The live strategies, the ones that changed since the last persist, and realized P&L
-    (cash flows of every fill, commissions included) per strategy."""
+    """The live strategies, the ones that changed since the last persist, realized P&L
+    (cash flows of every fill, commissions included) per strategy, and every strategy id
+    ever used (``taken``: an id, and so its order refs, is never used twice, even by an
+    entry a restart repeats in the same minute)."""
 
     live: dict[str, Strategy] = field(default_factory=dict)
     changed: dict[str, Strategy] = field(default_factory=dict)
     realized: dict[str, float] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
     closed: int = 0
 
     @classmethod
     def of(cls, strategies: Iterable[Strategy]) -> StrategyBook:
-        return cls(live={s.strategy_id: s for s in strategies if not s.is_terminal})
+        """The book of ``strategies`` (every status: the terminal ones only take their ids)."""
+        known = list(strategies)
+        return cls(
+            live={s.strategy_id: s for s in known if not s.is_terminal},
+            taken={s.strategy_id for s in known},
+        )
 
     def put(self, strategy: Strategy) -> None:
         self.changed[strategy.strategy_id] = strategy
+        self.taken.add(strategy.strategy_id)
         if strategy.is_terminal:
             self.live.pop(strategy.strategy_id, None)
             self.closed += strategy.status is StrategyStatus.CLOSED
@@ -247,7 +256,12 @@ class EntryWorkflow:
         orders: OrderEngine,
         builder: StrategyBuilder,
         signals: EntrySignals,
+        *,
+        before_send: Callable[[Strategy, datetime], None] | None = None,
     ) -> None:
+        """``before_send`` receives each PENDING strategy before its entry order is sent (the
+        engine's write-ahead to the store)."""
+        self._before_send = before_send
         self._broker = broker
         self._clock = clock
         self._templates = config.strategies.enabled()
@@ -291,6 +305,8 @@ class EntryWorkflow:
         if not signal.passed:
             return None
         strategy_id = strategy_id_for(template, symbol, now)
+        if strategy_id in book.taken:
+            return None
         built = await self._builder.from_template(strategy_id, template, symbol)
         if not isinstance(built, BuiltStrategy):
             self._retry_at[key] = now + REBUILD_AFTER
@@ -311,6 +327,8 @@ class EntryWorkflow:
         if not verdict.accepted:
             return False, verdict.event.reason
         book.put(built.strategy)
+        if self._before_send is not None:
+            self._before_send(built.strategy, now)
         try:
             await self._orders.submit(OrderRequest(intent, 1, exits=self._exits))
         except BrokerError as error:
