@@ -30,6 +30,7 @@ did not fill reopens the strategy), and reconciliation runs at the first cycle.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -56,11 +57,12 @@ from v6.execution.workflows import (
     StrategyBook,
     as_stored_order,
 )
+from v6.health.monitor import Component, HealthMonitor, Number
 from v6.market.calendar import nyse_calendar
 from v6.market.simulated import SimulatedMarket
 from v6.risk import RiskEvent, RiskGate, TradingState, TrailingStopManager
 from v6.risk.persistence import CycleRecorder, RiskState, restore
-from v6.store import AccountSnapshot, Command, CommandStatus, HealthStatus, Heartbeat, Store
+from v6.store import AccountSnapshot, Command, CommandStatus, HealthStatus, Store
 from v6.strategies import EntrySignals, StrategyBuilder
 from v6.sync import PositionSync
 
@@ -113,6 +115,7 @@ class EngineParts:
     trailing: TrailingStopManager
     alerts: AlertManager
     recorder: CycleRecorder
+    health: HealthMonitor
     entries: EntryWorkflow
     exits: ExitWorkflow
     simulation: Simulation | None = None
@@ -203,7 +206,7 @@ def wire(
         broker=broker,
         clock=clock,
         store=store,
-        sync=PositionSync.from_config(broker, clock, store, config),
+        sync=PositionSync.from_config(broker, clock, store, config, alerts.raise_alerts),
         orders=orders,
         decisions=DecisionEngine(config.decisions),
         gate=RiskGate(config.risk, risk.breaker),
@@ -211,6 +214,7 @@ def wire(
         trailing=TrailingStopManager(config.risk.trailing_stop),
         alerts=alerts,
         recorder=CycleRecorder(store, alerts),
+        health=HealthMonitor(store),
         entries=EntryWorkflow(
             broker, clock, config, orders, builder, signals, before_send=_write_ahead(store)
         ),
@@ -374,6 +378,7 @@ class TradingEngine:
         stats.entries_refused += sum(not a.entered for a in attempts)
         tick = self._lap("entries", tick)
         self._persist(now, reports, decided, acted)
+        await parts.alerts.notify_pending()
         tick = self._lap("persist", tick)
         await self._commands(now)
         self._lap("commands", tick)
@@ -478,37 +483,51 @@ class TradingEngine:
         events = (*parts.gate.take_events(), *self._monitor_events)
         self._monitor_events = ()
         parts.recorder.record(now, decided, events, parts.risk)
-        store.health.beat(self._heartbeats(now, reports))
+        self._heartbeats(now, reports)
         if orders or reports:
             store.flush()
         else:
             store.flush_if_due()
 
-    def _heartbeats(self, now: datetime, reports: tuple[ExecutionReport, ...]) -> list[Heartbeat]:
+    def _heartbeats(self, now: datetime, reports: tuple[ExecutionReport, ...]) -> None:
+        """One heartbeat per component through the HealthMonitor: the health table (with the
+        numbers the dashboard's Health page reads), the /metrics gauges and /readyz."""
         parts = self.parts
-        status = parts.sync.status()
-        connected = parts.broker.is_connected
+        health, status = parts.health, parts.sync.status()
         rejected = sum(r.outcome.value == "rejected" for r in reports)
-        beats = {
-            "broker": (HealthStatus.OK if connected else HealthStatus.DOWN, "connected"),
-            "sync": (
-                HealthStatus.OK if status.lines_live else HealthStatus.DEGRADED,
-                f"{status.lines}/{status.line_budget} lines, {status.bad_quotes} bad quotes",
-            ),
-            "queue": (
-                HealthStatus.OK,
-                f"{status.queue_legs} legs, depth {status.queue_depth}, oldest mark "
-                f"{_seconds(status.oldest_mark_seconds)}",
-            ),
-            "decisions": (HealthStatus.OK, f"{len(self.book.live)} live strategies"),
-            "execution": (
-                HealthStatus.DEGRADED if rejected else HealthStatus.OK,
-                f"{len(parts.orders.working())} working, {rejected} rejected this cycle, "
-                f"trading {parts.gate.trading_state.value}",
-            ),
-            "writer": (HealthStatus.OK, "batched writer"),
-        }
-        return [Heartbeat(name, state, now, message) for name, (state, message) in beats.items()]
+        filled = sum(r.outcome.value == "filled" for r in reports)
+        connected = parts.broker.is_connected
+        health.metrics.set_sync(
+            status.queue_depth, status.lines, status.line_budget, status.oldest_mark_seconds
+        )
+        health.metrics.count_orders(filled=filled, rejected=rejected)
+        health.metrics.set_trading(parts.gate.trading_state.value)
+        health.beat(Component.BROKER, now, _ok(connected, HealthStatus.DOWN), "connected")
+        health.beat(
+            Component.SYNC,
+            now,
+            _ok(status.lines_live, HealthStatus.DEGRADED),
+            f"{status.bad_quotes} bad quotes",
+            {"lines": (status.lines, status.line_budget)},
+        )
+        queue_numbers: dict[str, Number] = {"depth": status.queue_depth}
+        oldest = status.oldest_mark_seconds
+        if oldest is not None and math.isfinite(oldest):
+            queue_numbers["oldest_mark_s"] = oldest
+        health.beat(
+            Component.QUEUE, now, HealthStatus.OK, f"{status.queue_legs} legs", queue_numbers
+        )
+        health.beat(
+            Component.DECISIONS, now, HealthStatus.OK, f"{len(self.book.live)} live strategies"
+        )
+        health.beat(
+            Component.EXECUTION,
+            now,
+            _ok(not rejected, HealthStatus.DEGRADED),
+            f"{len(parts.orders.working())} working, {rejected} rejected this cycle, "
+            f"trading {parts.gate.trading_state.value}",
+        )
+        health.beat(Component.WRITER, now, HealthStatus.OK, "batched writer")
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -554,7 +573,5 @@ class TradingEngine:
         return CommandStatus.REJECTED, f"unknown command {kind!r}: expected one of {known}"
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return "never" if value == float("inf") else f"{value:.0f}s"
+def _ok(healthy: bool, otherwise: HealthStatus) -> HealthStatus:
+    return HealthStatus.OK if healthy else otherwise

@@ -27,7 +27,7 @@ with ``managed`` false, never active by proximity.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Final
@@ -43,7 +43,7 @@ from v6.config import V6Config
 from v6.config.broker import BrokerConfig
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
-from v6.domain import OptionContract, Position, StockContract, Strategy, StrategyStatus
+from v6.domain import Alert, OptionContract, Position, StockContract, Strategy, StrategyStatus
 from v6.store import LegSnapshot, Store
 from v6.sync.frame import BookFrames
 from v6.sync.marks import NEVER, IntArray, MarkBook, micros
@@ -55,6 +55,9 @@ from v6.sync.streamer import Streamer, plan_lines
 from v6.sync.worker import QueueWorker, WorkerStats
 
 log = logging.getLogger(__name__)
+
+AlertSink = Callable[[Iterable[Alert]], object]
+"""Where reconciliation alerts go: the engine's AlertManager.raise_alerts, or the table."""
 
 _IN_FLIGHT: Final = frozenset({StrategyStatus.PENDING, StrategyStatus.CLOSING})
 _HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
@@ -143,10 +146,14 @@ class PositionSync:
         decisions: DecisionsConfig,
         limits: BrokerConfig,
         reconcile_every: timedelta,
+        raise_alerts: AlertSink | None = None,
     ) -> None:
+        """``raise_alerts`` receives reconciliation alerts (the engine passes its
+        AlertManager's, which de-duplicates and notifies); by default they are saved as they are."""
         self._broker = broker
         self._clock = clock
         self._store = store
+        self._raise_alerts: AlertSink = raise_alerts or store.alerts.save
         self._config = sync
         self.bucket = TokenBucket.within(
             sync.snapshot_rate_per_second,
@@ -178,7 +185,12 @@ class PositionSync:
 
     @classmethod
     def from_config(
-        cls, broker: Broker, clock: Clock, store: Store, config: V6Config
+        cls,
+        broker: Broker,
+        clock: Clock,
+        store: Store,
+        config: V6Config,
+        raise_alerts: AlertSink | None = None,
     ) -> PositionSync:
         return cls(
             broker,
@@ -188,6 +200,7 @@ class PositionSync:
             decisions=config.decisions,
             limits=config.broker,
             reconcile_every=timedelta(minutes=config.engine.reconcile_interval_minutes),
+            raise_alerts=raise_alerts,
         )
 
     # -- what the engine calls --------------------------------------------------------------
@@ -410,7 +423,7 @@ class PositionSync:
         fresh = {e.event_id for e in result.events} - recorded
         self._store.strategies.save([*result.changed, *result.adopted], now)
         self._store.reconciliation.record(e for e in result.events if e.event_id in fresh)
-        self._store.alerts.save(a for a in result.alerts if a.alert_id in fresh)
+        self._raise_alerts([a for a in result.alerts if a.alert_id in fresh])
         reported = {p.contract for p in book.positions}
         vanished = [
             Position(book.account, p.contract, 0, 0.0) for p in stored if p.contract not in reported

@@ -4,6 +4,7 @@ steps), asserted from the Delta tables and the exchange's own positions."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -66,8 +67,12 @@ def test_the_engine_trades_and_everything_is_in_the_tables(normal: Finished) -> 
     assert summary.realized_pnl != 0
     assert len(frame(store, "account_snapshots")) >= normal.engine.stats.cycles
     assert len(frame(store, "decisions")) > 0
-    beats = {h.component for h in store.health.latest()}
-    assert beats == {"broker", "sync", "queue", "decisions", "execution", "writer"}
+    beats = {h.component: h for h in store.health.latest()}
+    assert set(beats) == {"broker", "sync", "queue", "decisions", "execution", "writer"}
+    assert re.search(r"lines=\d+/10\b", beats["sync"].message)
+    assert re.search(r"depth=\d+", beats["queue"].message)
+    readiness = normal.engine.parts.health.readiness(max_sync_age_seconds=3600)
+    assert readiness.ready, readiness
 
 
 def test_no_strategy_loses_more_than_its_max_loss_plus_commissions(normal: Finished) -> None:
