@@ -216,20 +216,12 @@ def build_book(
     return book.select(BOOK_SCHEMA.names()).cast(BOOK_SCHEMA)
 
 
+_STATIC_NAMES: Final = BOOK_SCHEMA.names()[: BOOK_SCHEMA.names().index("max_loss") + 1]
+"""The book's leading columns: what the strategy alone determines, before any quote."""
+
 _LEG_ROW_SCHEMA: Final = pl.Schema(
     {
-        "strategy_id": pl.String(),
-        "kind": pl.String(),
-        "underlying": pl.String(),
-        "expiry": pl.Date(),
-        "strike": pl.Float64(),
-        "right": pl.String(),
-        "quantity": pl.Int64(),
-        "units": pl.Int64(),
-        "multiplier": pl.Int64(),
-        "entry_premium": pl.Float64(),
-        "max_profit": pl.Float64(),
-        "max_loss": pl.Float64(),
+        **{name: BOOK_SCHEMA[name] for name in _STATIC_NAMES},
         "managed": pl.Boolean(),
         "occ_symbol": pl.String(),
     }
