@@ -2,10 +2,10 @@
 
 With ``--days`` it runs on the simulated exchange in accelerated time (a progress bar per
 simulated session) and prints a summary from the tables at the end; without, it runs on the
-real clock against the configured broker (the simulated exchange replaying today's session at
-1x when ``broker.kind = "sim"``). ``--resume`` continues a run killed in the same
-``--data-dir`` from its tables and the exchange journal; without it the data directory must
-hold no earlier run.
+real clock against the configured broker (with ``broker.kind = "sim"``: the simulated exchange
+replaying the ``--from`` session, or the config's first one, at 1x on today's session).
+``--resume`` continues a run killed in the same ``--data-dir`` from its tables and the exchange
+journal; without it the data directory must hold no earlier run.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -204,7 +204,12 @@ async def _run_with_progress(engine: TradingEngine, sessions: int, quiet: bool) 
 
 def run(
     start: Annotated[
-        str | None, typer.Option("--from", help="First simulated session (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            "--from",
+            help="First simulated session (YYYY-MM-DD); on the real clock, the historical "
+            "session replayed at 1x on today's session.",
+        ),
     ] = None,
     days: Annotated[
         int | None,
@@ -226,12 +231,9 @@ def run(
     """Run V6: simulated in accelerated time with --days, else on the real clock."""
     settings = with_data_dir(_settings(config), data_dir)
     _check_fresh(data_dir, resume)
-    replay_on = None
-    if days is None:
-        replay_on = datetime.now(UTC).date()
-    else:
-        first = date.fromisoformat(start) if start else settings.broker.sim.start_date
-        settings = simulation_config(settings, first, days, seed)
+    first = date.fromisoformat(start) if start else settings.broker.sim.start_date
+    settings = simulation_config(settings, first, days or 1, seed)
+    replay_on = settings.broker.sim.start_date if days is None else None
     try:
         engine = build_engine(settings, dry_run=dry_run or None, replay_on=replay_on)
     except UnsupportedBrokerError as error:
