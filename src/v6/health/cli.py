@@ -77,11 +77,9 @@ def health(
 
 def _location(data_dir: str | None, config: Path | None) -> StoreLocation:
     try:
-        storage = load_config(config).storage
+        return StoreLocation.from_config(load_config(config).storage, data_dir)
     except ConfigError as error:
         _unknown("; ".join(str(problem) for problem in error.problems))
-    try:
-        return StoreLocation(data_dir or storage.location, storage.deltalake_storage_options())
     except ValueError as error:
         _unknown(str(error))
 

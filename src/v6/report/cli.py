@@ -65,11 +65,9 @@ def report(
 
 def _location(data_dir: str | None, config: Path | None) -> StoreLocation:
     try:
-        storage = load_config(config).storage
+        return StoreLocation.from_config(load_config(config).storage, data_dir)
     except ConfigError as error:
         _fail("; ".join(str(problem) for problem in error.problems))
-    try:
-        return StoreLocation(data_dir or storage.location, storage.deltalake_storage_options())
     except ValueError as error:
         _fail(str(error))
 

@@ -83,9 +83,8 @@ def _storage(config: Path | None) -> StorageConfig:
 
 
 def _location(storage: StorageConfig, data_dir: str | None) -> StoreLocation:
-    options = storage.deltalake_storage_options()
     try:
-        return StoreLocation(data_dir or storage.location, options)
+        return StoreLocation.from_config(storage, data_dir)
     except ValueError as error:
         _fail(str(error))
 

@@ -41,9 +41,10 @@ class StoreLocation:
         object.__setattr__(self, "storage_options", dict(self.storage_options))
 
     @classmethod
-    def from_config(cls, config: StorageConfig) -> StoreLocation:
-        """The location and options (credentials from the environment) of ``config``."""
-        return cls(config.location, config.deltalake_storage_options())
+    def from_config(cls, config: StorageConfig, data_dir: str | None = None) -> StoreLocation:
+        """The location and options (credentials from the environment) of ``config``;
+        ``data_dir`` (a command's --data-dir) replaces the location and keeps the options."""
+        return cls(data_dir or config.location, config.deltalake_storage_options())
 
     @property
     def is_object_store(self) -> bool:
