@@ -475,7 +475,8 @@ class TradingEngine:
     ) -> None:
         parts = self.parts
         store = parts.store
-        store.strategies.save(self.book.take_changed(), now)
+        changed = self.book.take_changed()
+        store.strategies.save(changed, now)
         orders = [as_stored_order(record) for record in parts.orders.take_records()]
         store.orders.save(orders)
         parts.alerts.raise_alerts(order_alert(order) for order in orders)
@@ -484,7 +485,7 @@ class TradingEngine:
         self._monitor_events = ()
         parts.recorder.record(now, decided, events, parts.risk)
         self._heartbeats(now, reports)
-        if orders or reports:
+        if changed or reports:
             store.flush()
         else:
             store.flush_if_due()

@@ -1,0 +1,222 @@
+"""The engine under injected faults (the simulated exchange's fault API) and in a stress window,
+asserted from the Delta tables and the exchange's own positions.
+
+* Rejections: once strategies are open, the exchange rejects the next orders; the breaker trips
+  (a risk event), no entry goes out while it is open, exits still do.
+* Bad quotes: every quote V6 receives is bad; nothing is sent on them.
+* A connection loss mid-run: the run goes on, and the broker and the store still agree.
+* Stress: 2020-02-24..2020-03-20 runs clean - no strategy loses more than its max loss plus
+  commissions, limits hold, no naked leg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from v6.brokers.sim import BadQuoteKind, SimBroker
+from v6.config import V6Config, load_config
+from v6.domain import OptionContract, Position, StrategyStatus
+from v6.engine import TradingEngine, build_engine, simulation_config
+from v6.risk import RiskEvent
+from v6.store import Store, table_spec
+
+CONFIG = Path(__file__).with_name("engine_run.toml")
+Inject = Callable[[TradingEngine], None]
+
+
+@dataclass(frozen=True)
+class Finished:
+    engine: TradingEngine
+    store: Store
+
+
+def config(start: date, days: int, *, slow_breaker: bool = False) -> V6Config:
+    """The engine tests' configuration; ``slow_breaker``: two failures within a day trip the
+    breaker (cycles are 30 simulated minutes apart; a rejected take-profit/stop pair is two
+    failures) and it stays open for a day."""
+    settings = simulation_config(load_config(CONFIG), start, days, seed=7)
+    if not slow_breaker:
+        return settings
+    breaker = settings.risk.circuit_breaker.model_copy(
+        update={"failure_threshold": 2, "cooldown_seconds": 86_400.0, "window_seconds": 86_400.0}
+    )
+    risk = settings.risk.model_copy(update={"circuit_breaker": breaker})
+    return settings.model_copy(update={"risk": risk})
+
+
+def run(settings: V6Config, data_dir: Path, inject: Inject | None = None) -> Finished:
+    engine = build_engine(settings, data_dir=data_dir)
+    asyncio.run(engine.run(on_cycle=inject))
+    return Finished(engine, Store.from_config(engine.parts.config.storage))
+
+
+def once_when(ready: Callable[[TradingEngine], bool], fault: Inject) -> Inject:
+    """An ``on_cycle`` that injects ``fault`` after the first cycle where ``ready`` holds."""
+    done: list[bool] = []
+
+    def inject(engine: TradingEngine) -> None:
+        if not done and ready(engine):
+            fault(engine)
+            done.append(True)
+
+    return inject
+
+
+def has_open(engine: TradingEngine) -> bool:
+    return any(s.status is StrategyStatus.OPEN for s in engine.book.live.values())
+
+
+def frame(store: Store, table: str) -> pl.DataFrame:
+    result = pl.from_arrow(store.reader.read(table_spec(table)))
+    assert isinstance(result, pl.DataFrame)
+    return result
+
+
+async def positions_of(broker: SimBroker) -> tuple[Position, ...]:
+    await broker.connect()
+    return await broker.positions()
+
+
+def assert_no_naked_leg(finished: Finished) -> None:
+    """Every option the exchange holds belongs to a live strategy, unit for unit."""
+    sim = finished.engine.parts.simulation
+    assert sim is not None
+    held = asyncio.run(positions_of(sim.broker))
+    broker = {p.contract: p.quantity for p in held if isinstance(p.contract, OptionContract)}
+    expected: dict[OptionContract, int] = defaultdict(int)
+    for strategy in finished.store.strategies.live():
+        for leg in strategy.legs:
+            expected[leg.contract] += leg.quantity * strategy.quantity
+    assert {c: q for c, q in broker.items() if q} == {c: q for c, q in expected.items() if q}
+
+
+def breaker_trips(store: Store) -> list[RiskEvent]:
+    return [
+        e
+        for e in store.risk_events.since()
+        if e.kind.value == "breaker_transition" and e.to_state == "open"
+    ]
+
+
+def submitted_after(store: Store, at: datetime, intent: str) -> pl.DataFrame:
+    orders = frame(store, "orders")
+    return orders.filter((pl.col("intent") == intent) & (pl.col("submitted_at") > at))
+
+
+@pytest.fixture(scope="module")
+def rejected(tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    def reject(engine: TradingEngine) -> None:
+        sim = engine.parts.simulation
+        assert sim is not None
+        sim.exchange.faults.reject_next_orders(2)
+
+    settings = config(date(2020, 2, 24), 5, slow_breaker=True)
+    return run(settings, tmp_path_factory.mktemp("rejected"), once_when(has_open, reject))
+
+
+def test_rejections_trip_the_breaker(rejected: Finished) -> None:
+    assert breaker_trips(rejected.store) != []
+    failures = [e for e in rejected.store.risk_events.since() if e.kind.value == "failure_recorded"]
+    assert any("rejected" in e.reason for e in failures)
+
+
+def test_no_entry_goes_out_while_the_breaker_is_open(rejected: Finished) -> None:
+    tripped = breaker_trips(rejected.store)[0].at
+    reopened = [
+        e.at
+        for e in rejected.store.risk_events.since(tripped)
+        if e.kind.value == "breaker_transition" and e.to_state != "open"
+    ]
+    entries = submitted_after(rejected.store, tripped, "open")
+    if reopened:
+        entries = entries.filter(pl.col("submitted_at") < reopened[0])
+    assert len(entries) == 0
+
+
+def test_exits_still_go_out_after_the_breaker_trips(rejected: Finished) -> None:
+    tripped = breaker_trips(rejected.store)[0].at
+    exits = submitted_after(rejected.store, tripped, "close")
+    assert len(exits.filter(pl.col("status") == "filled")) > 0
+
+
+def test_rejections_leave_no_naked_leg(rejected: Finished) -> None:
+    assert_no_naked_leg(rejected)
+
+
+@pytest.mark.parametrize("kind", list(BadQuoteKind))
+def test_nothing_is_sent_on_bad_quotes(kind: BadQuoteKind, tmp_path: Path) -> None:
+    engine = build_engine(config(date(2020, 1, 2), 2), data_dir=tmp_path)
+    sim = engine.parts.simulation
+    assert sim is not None
+    sim.exchange.faults.bad_quotes(10_000_000, kind)
+    asyncio.run(engine.run())
+    store = Store.from_config(engine.parts.config.storage)
+    assert len(frame(store, "orders")) == 0
+    assert asyncio.run(positions_of(sim.broker)) == ()
+
+
+def test_a_connection_loss_mid_run_leaves_the_broker_and_the_store_in_agreement(
+    tmp_path: Path,
+) -> None:
+    def lose_connection(engine: TradingEngine) -> None:
+        sim = engine.parts.simulation
+        assert sim is not None
+        sim.exchange.faults.disconnect(3 * 3600.0)
+
+    settings = config(date(2020, 1, 2), 6)
+    finished = run(settings, tmp_path, once_when(has_open, lose_connection))
+    assert finished.engine.stats.entries_sent > 0
+    assert_no_naked_leg(finished)
+
+
+@pytest.fixture(scope="module")
+def stress(tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    """2020-02-24..2020-03-20 (20 sessions) on 65-minute market steps (six a session), to
+    keep the test short."""
+    settings = config(date(2020, 2, 24), 20)
+    coarse = settings.broker.sim.model_copy(update={"bar_step_minutes": 65})
+    broker = settings.broker.model_copy(update={"sim": coarse})
+    return run(settings.model_copy(update={"broker": broker}), tmp_path_factory.mktemp("stress"))
+
+
+def test_the_stress_window_trades(stress: Finished) -> None:
+    statuses = {s.status for s in stress.store.strategies.with_status(list(StrategyStatus))}
+    assert StrategyStatus.CLOSED in statuses
+
+
+def test_no_strategy_loses_more_than_its_max_loss_in_the_stress_window(stress: Finished) -> None:
+    store = stress.store
+    orders = frame(store, "orders").select("order_id", "strategy_id").unique("order_id")
+    flows = (
+        frame(store, "executions")
+        .join(orders, on="order_id")
+        .group_by("strategy_id")
+        .agg(
+            (-pl.col("quantity") * pl.col("price") * pl.col("multiplier")).sum().alias("premium"),
+            pl.col("commission").sum().alias("commission"),
+        )
+    )
+    closed = {s.strategy_id: s for s in store.strategies.with_status([StrategyStatus.CLOSED])}
+    for row in flows.filter(pl.col("strategy_id").is_in(list(closed))).iter_rows(named=True):
+        strategy = closed[row["strategy_id"]]
+        loss = -(row["premium"] - row["commission"])
+        assert loss <= strategy.max_loss * strategy.quantity + row["commission"] + 1e-6
+
+
+def test_limits_hold_in_the_stress_window(stress: Finished) -> None:
+    limits = stress.engine.parts.config.risk.portfolio
+    assert len(stress.store.strategies.live()) <= limits.max_open_strategies
+    breaches = [e for e in stress.store.risk_events.since() if e.kind.value == "limit_breached"]
+    assert breaches == []
+
+
+def test_no_naked_leg_in_the_stress_window(stress: Finished) -> None:
+    assert_no_naked_leg(stress)
