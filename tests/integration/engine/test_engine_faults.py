@@ -179,10 +179,10 @@ def test_a_connection_loss_mid_run_leaves_the_broker_and_the_store_in_agreement(
 
 @pytest.fixture(scope="module")
 def stress(tmp_path_factory: pytest.TempPathFactory) -> Finished:
-    """2020-02-24..2020-03-20 (20 sessions) on 65-minute market steps (six a session), to
+    """2020-02-24..2020-03-20 (20 sessions) on 78-minute market steps (five a session), to
     keep the test short."""
     settings = config(date(2020, 2, 24), 20)
-    coarse = settings.broker.sim.model_copy(update={"bar_step_minutes": 65})
+    coarse = settings.broker.sim.model_copy(update={"bar_step_minutes": 78})
     broker = settings.broker.model_copy(update={"sim": coarse})
     return run(settings.model_copy(update={"broker": broker}), tmp_path_factory.mktemp("stress"))
 
