@@ -12,50 +12,28 @@ asserted from the Delta tables and the exchange's own positions.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from engine_runs import (
+    Finished,
+    Inject,
+    assert_losses_within_max_loss,
+    assert_no_naked_leg,
+    config,
+    frame,
+    positions_of,
+    run,
+)
 
-from v6.brokers.sim import BadQuoteKind, SimBroker
-from v6.config import V6Config, load_config
-from v6.domain import OptionContract, Position, StrategyStatus
-from v6.engine import TradingEngine, build_engine, simulation_config
+from v6.brokers.sim import BadQuoteKind
+from v6.domain import StrategyStatus
+from v6.engine import TradingEngine, build_engine
 from v6.risk import RiskEvent
-from v6.store import Store, table_spec
-
-CONFIG = Path(__file__).with_name("engine_run.toml")
-Inject = Callable[[TradingEngine], None]
-
-
-@dataclass(frozen=True)
-class Finished:
-    engine: TradingEngine
-    store: Store
-
-
-def config(start: date, days: int, *, slow_breaker: bool = False) -> V6Config:
-    """The engine tests' configuration; ``slow_breaker``: two failures within a day trip the
-    breaker (cycles are 30 simulated minutes apart; a rejected take-profit/stop pair is two
-    failures) and it stays open for a day."""
-    settings = simulation_config(load_config(CONFIG), start, days, seed=7)
-    if not slow_breaker:
-        return settings
-    breaker = settings.risk.circuit_breaker.model_copy(
-        update={"failure_threshold": 2, "cooldown_seconds": 86_400.0, "window_seconds": 86_400.0}
-    )
-    risk = settings.risk.model_copy(update={"circuit_breaker": breaker})
-    return settings.model_copy(update={"risk": risk})
-
-
-def run(settings: V6Config, data_dir: Path, inject: Inject | None = None) -> Finished:
-    engine = build_engine(settings, data_dir=data_dir)
-    asyncio.run(engine.run(on_cycle=inject))
-    return Finished(engine, Store.from_config(engine.parts.config.storage))
+from v6.store import Store
 
 
 def once_when(ready: Callable[[TradingEngine], bool], fault: Inject) -> Inject:
@@ -72,30 +50,6 @@ def once_when(ready: Callable[[TradingEngine], bool], fault: Inject) -> Inject:
 
 def has_open(engine: TradingEngine) -> bool:
     return any(s.status is StrategyStatus.OPEN for s in engine.book.live.values())
-
-
-def frame(store: Store, table: str) -> pl.DataFrame:
-    result = pl.from_arrow(store.reader.read(table_spec(table)))
-    assert isinstance(result, pl.DataFrame)
-    return result
-
-
-async def positions_of(broker: SimBroker) -> tuple[Position, ...]:
-    await broker.connect()
-    return await broker.positions()
-
-
-def assert_no_naked_leg(finished: Finished) -> None:
-    """Every option the exchange holds belongs to a live strategy, unit for unit."""
-    sim = finished.engine.parts.simulation
-    assert sim is not None
-    held = asyncio.run(positions_of(sim.broker))
-    broker = {p.contract: p.quantity for p in held if isinstance(p.contract, OptionContract)}
-    expected: dict[OptionContract, int] = defaultdict(int)
-    for strategy in finished.store.strategies.live():
-        for leg in strategy.legs:
-            expected[leg.contract] += leg.quantity * strategy.quantity
-    assert {c: q for c, q in broker.items() if q} == {c: q for c, q in expected.items() if q}
 
 
 def breaker_trips(store: Store) -> list[RiskEvent]:
@@ -193,22 +147,7 @@ def test_the_stress_window_trades(stress: Finished) -> None:
 
 
 def test_no_strategy_loses_more_than_its_max_loss_in_the_stress_window(stress: Finished) -> None:
-    store = stress.store
-    orders = frame(store, "orders").select("order_id", "strategy_id").unique("order_id")
-    flows = (
-        frame(store, "executions")
-        .join(orders, on="order_id")
-        .group_by("strategy_id")
-        .agg(
-            (-pl.col("quantity") * pl.col("price") * pl.col("multiplier")).sum().alias("premium"),
-            pl.col("commission").sum().alias("commission"),
-        )
-    )
-    closed = {s.strategy_id: s for s in store.strategies.with_status([StrategyStatus.CLOSED])}
-    for row in flows.filter(pl.col("strategy_id").is_in(list(closed))).iter_rows(named=True):
-        strategy = closed[row["strategy_id"]]
-        loss = -(row["premium"] - row["commission"])
-        assert loss <= strategy.max_loss * strategy.quantity + row["commission"] + 1e-6
+    assert_losses_within_max_loss(stress.store)
 
 
 def test_limits_hold_in_the_stress_window(stress: Finished) -> None:

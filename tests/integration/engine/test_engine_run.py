@@ -3,51 +3,23 @@ steps), asserted from the Delta tables and the exchange's own positions."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
+from engine_runs import (
+    Finished,
+    assert_losses_within_max_loss,
+    assert_no_naked_leg,
+    config,
+    frame,
+    run,
+)
 
-from v6.brokers.sim import SimBroker
-from v6.config import V6Config, load_config
-from v6.domain import OptionContract, Position, StrategyStatus
-from v6.engine import TradingEngine, build_engine, simulation_config
+from v6.domain import StrategyStatus
 from v6.run_cli import RunSummary
-from v6.store import Command, CommandStatus, Store, table_spec
-
-CONFIG = Path(__file__).with_name("engine_run.toml")
-
-
-@dataclass(frozen=True)
-class Finished:
-    engine: TradingEngine
-    store: Store
-
-
-def config(start: date, days: int) -> V6Config:
-    return simulation_config(load_config(CONFIG), start, days, seed=7)
-
-
-def run(settings: V6Config, data_dir: Path) -> Finished:
-    engine = build_engine(settings, data_dir=data_dir)
-    asyncio.run(engine.run())
-    return Finished(engine, Store.from_config(engine.parts.config.storage))
-
-
-def frame(store: Store, table: str) -> pl.DataFrame:
-    result = pl.from_arrow(store.reader.read(table_spec(table)))
-    assert isinstance(result, pl.DataFrame)
-    return result
-
-
-async def positions_of(broker: SimBroker) -> tuple[Position, ...]:
-    await broker.connect()
-    return await broker.positions()
+from v6.store import Command, CommandStatus, Store
 
 
 @pytest.fixture(scope="module")
@@ -76,36 +48,12 @@ def test_the_engine_trades_and_everything_is_in_the_tables(normal: Finished) -> 
 
 
 def test_no_strategy_loses_more_than_its_max_loss_plus_commissions(normal: Finished) -> None:
-    store = normal.store
-    fills = frame(store, "executions")
-    orders = frame(store, "orders").select("order_id", "strategy_id").unique("order_id")
-    flows = (
-        fills.join(orders, on="order_id")
-        .group_by("strategy_id")
-        .agg(
-            (-pl.col("quantity") * pl.col("price") * pl.col("multiplier")).sum().alias("premium"),
-            pl.col("commission").sum().alias("commission"),
-        )
-    )
-    closed = {s.strategy_id: s for s in store.strategies.with_status([StrategyStatus.CLOSED])}
-    for row in flows.filter(pl.col("strategy_id").is_in(list(closed))).iter_rows(named=True):
-        strategy = closed[row["strategy_id"]]
-        loss = -(row["premium"] - row["commission"])
-        assert loss <= strategy.max_loss * strategy.quantity + row["commission"] + 1e-6
+    assert_losses_within_max_loss(normal.store)
 
 
 def test_no_naked_leg_the_broker_and_the_store_agree(normal: Finished) -> None:
     """Every option the exchange holds belongs to a live strategy, unit for unit."""
-    engine = normal.engine
-    sim = engine.parts.simulation
-    assert sim is not None
-    held = asyncio.run(positions_of(sim.broker))
-    broker = {p.contract: p.quantity for p in held if isinstance(p.contract, OptionContract)}
-    expected: dict[OptionContract, int] = defaultdict(int)
-    for strategy in normal.store.strategies.live():
-        for leg in strategy.legs:
-            expected[leg.contract] += leg.quantity * strategy.quantity
-    assert {c: q for c, q in broker.items() if q} == {c: q for c, q in expected.items() if q}
+    assert_no_naked_leg(normal)
 
 
 def test_portfolio_limits_hold(normal: Finished) -> None:
