@@ -3,13 +3,13 @@ the broker, marks to the store, and the book frame the decision engine reads.
 
 ``PositionSync`` (``v6.sync.service``) is what the engine calls; the parts are
 ``StrategyRegistry`` (registry), ``Streamer`` (streamer), ``PositionQueue`` (queue),
-``QueueWorker`` (worker), ``TokenBucket`` (pacing), ``MarkBook`` (marks), ``BookFrames``
-(frame) and ``reconcile`` (reconcile).
+``QueueWorker`` (worker), ``MarkBook`` (marks), ``BookFrames`` (frame) and ``reconcile``
+(reconcile). Their requests draw on the connection's message budget, a ``TokenBucket``
+(``v6.brokers.pacing``).
 """
 
 from v6.sync.frame import BookFrames
 from v6.sync.marks import MarkBook
-from v6.sync.pacing import PacingBudgetError, TokenBucket
 from v6.sync.queue import PositionQueue
 from v6.sync.reconcile import (
     BrokerBook,
@@ -31,7 +31,6 @@ __all__ = [
     "ConflictKind",
     "LegFate",
     "MarkBook",
-    "PacingBudgetError",
     "PositionQueue",
     "PositionSync",
     "QueueWorker",
@@ -40,7 +39,6 @@ __all__ = [
     "Streamer",
     "SyncCycle",
     "SyncStatus",
-    "TokenBucket",
     "WorkerStats",
     "is_unmanaged",
     "reconcile",

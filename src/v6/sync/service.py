@@ -17,7 +17,8 @@ engine continues with these), the registry's verdict, the reconciliation and a s
 
 Between cycles the queue worker refreshes the legs without lines (`run_until`, or the
 background task of `start`). Requests to the broker - snapshots and line changes - share one
-token bucket within the broker's pacing limit (`bucket`; other senders should use it too).
+token bucket within the broker's pacing limit (`bucket`: the engine's one message budget of
+the connection, `v6.brokers.pacing`, which every other sender draws from too).
 
 Strategies whose legs are in flight - PENDING (being entered) and CLOSING (being exited), plus
 any the engine names - are always active. Adopted broker positions are unmanaged: in the book
@@ -38,6 +39,7 @@ import polars as pl
 from v6.brokers.base import Broker
 from v6.brokers.errors import RetryableBrokerError
 from v6.brokers.events import QuoteEvent
+from v6.brokers.pacing import TokenBucket
 from v6.clock import NEW_YORK, Clock
 from v6.config import V6Config
 from v6.config.broker import BrokerConfig
@@ -47,7 +49,6 @@ from v6.domain import Alert, OptionContract, Position, StockContract, Strategy, 
 from v6.store import LegSnapshot, Store
 from v6.sync.frame import BookFrames
 from v6.sync.marks import NEVER, IntArray, MarkBook, micros
-from v6.sync.pacing import TokenBucket
 from v6.sync.queue import PositionQueue, weights_for
 from v6.sync.reconcile import BrokerBook, Reconciliation, new_york_date, reconcile
 from v6.sync.registry import Activity, StrategyRegistry
@@ -147,20 +148,25 @@ class PositionSync:
         limits: BrokerConfig,
         reconcile_every: timedelta,
         raise_alerts: AlertSink | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         """``raise_alerts`` receives reconciliation alerts (the engine passes its
-        AlertManager's, which de-duplicates and notifies); by default they are saved as they are."""
+        AlertManager's, which de-duplicates and notifies); by default they are saved as they are.
+        ``bucket`` is the connection's message budget shared with every other sender (the
+        engine passes its own); by default sync gets one of its own."""
         self._broker = broker
         self._clock = clock
         self._store = store
         self._raise_alerts: AlertSink = raise_alerts or store.alerts.save
         self._config = sync
-        self.bucket = TokenBucket.within(
-            sync.snapshot_rate_per_second,
-            sync.snapshot_burst,
-            limits.pacing_messages_per_second,
-            clock.now(),
-        )
+        if bucket is None:
+            bucket = TokenBucket.within(
+                sync.snapshot_rate_per_second,
+                sync.snapshot_burst,
+                limits.pacing_messages_per_second,
+                clock.now(),
+            )
+        self.bucket = bucket
         self._marks = MarkBook()
         self._queue = PositionQueue(sync.snapshot_rate_per_second)
         self._registry = StrategyRegistry(sync, decisions)
@@ -191,6 +197,7 @@ class PositionSync:
         store: Store,
         config: V6Config,
         raise_alerts: AlertSink | None = None,
+        bucket: TokenBucket | None = None,
     ) -> PositionSync:
         return cls(
             broker,
@@ -201,6 +208,7 @@ class PositionSync:
             limits=config.broker,
             reconcile_every=timedelta(minutes=config.engine.reconcile_interval_minutes),
             raise_alerts=raise_alerts,
+            bucket=bucket,
         )
 
     # -- what the engine calls --------------------------------------------------------------

@@ -26,10 +26,10 @@ from enum import Enum, auto
 from v6.brokers.base import Broker
 from v6.brokers.errors import MarketDataLimitError, PermanentBrokerError, RetryableBrokerError
 from v6.brokers.events import BrokerEvent, ConnectionEvent, ErrorEvent, QuoteEvent
+from v6.brokers.pacing import TokenBucket
 from v6.brokers.types import Quote
 from v6.clock import Clock
 from v6.domain import OptionContract
-from v6.sync.pacing import TokenBucket
 
 log = logging.getLogger(__name__)
 

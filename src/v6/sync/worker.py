@@ -39,10 +39,10 @@ import numpy as np
 
 from v6.brokers.base import Broker
 from v6.brokers.errors import BrokerError, PacingViolationError, RetryableBrokerError
+from v6.brokers.pacing import TokenBucket
 from v6.clock import Clock
 from v6.domain import OptionContract
 from v6.sync.marks import IntArray, MarkBook
-from v6.sync.pacing import TokenBucket
 from v6.sync.queue import PositionQueue
 
 log = logging.getLogger(__name__)

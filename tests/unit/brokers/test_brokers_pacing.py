@@ -1,6 +1,6 @@
-"""The token bucket: never more than ``capacity + rate`` messages in any second, so a bucket
-built `within` the broker's limit never causes a pacing error (checked against the simulated
-broker's own sliding-window pacer)."""
+"""The message budget (a token bucket): never more than ``capacity + rate`` messages in any
+second, so a bucket built `within` the broker's limit never causes a pacing error (checked
+against the simulated broker's own sliding-window pacer)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from v6.brokers.pacing import PacingBudgetError, TokenBucket
 from v6.brokers.sim.broker import Pacer
 from v6.clock import SimClock
-from v6.sync.pacing import PacingBudgetError, TokenBucket
 
 START = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""The token bucket every sync request to the broker draws from.
+"""The one message budget of a broker connection: a token bucket every sender draws from.
 
 IB refuses messages beyond about 50 per second (error 100), counted in a sliding one-second
 window. A bucket of ``capacity`` tokens refilled at ``rate`` per second lets through at most
@@ -7,9 +7,13 @@ below the broker's limit keeps every one-second window within it. Waits are roun
 next microsecond (the resolution of the clocks) and are never shorter than one, so a
 waiter always makes progress.
 
-Snapshot requests (one token per contract) and streaming-line changes (one per subscribe or
-cancel) take their tokens here; any other component that sends messages while sync runs
-should take its tokens from the same bucket.
+That holds for the messages of all senders together only if they all take their tokens from
+the same bucket, just before they send: the engine builds one per connection
+(``v6.engine.wire``) and hands it to every part that talks to the broker. One token per
+message, as the port counts them (``v6.brokers.base``): a snapshot takes one per contract
+(``snapshot_quotes`` sends batches of at most ``capacity``), a bracket three, and every other
+request - line subscribe or cancel, chain parameters, what-if, place, modify, cancel - one.
+Cached reads (account values, positions, open orders, executions) send nothing.
 """
 
 from __future__ import annotations
