@@ -45,7 +45,15 @@ from v6.config import V6Config
 from v6.config.broker import BrokerConfig
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
-from v6.domain import Alert, OptionContract, Position, StockContract, Strategy, StrategyStatus
+from v6.domain import (
+    Alert,
+    Contract,
+    OptionContract,
+    Position,
+    StockContract,
+    Strategy,
+    StrategyStatus,
+)
 from v6.store import LegSnapshot, Store
 from v6.sync.frame import BookFrames
 from v6.sync.marks import NEVER, IntArray, MarkBook, micros
@@ -182,6 +190,7 @@ class PositionSync:
         self._reconcile_requested = True
         self._recorded: set[str] | None = None
         self._account: str | None = None
+        self._positions: dict[Contract, Position] | None = None
         self._live: list[Strategy] = []
         self._legs = _Legs.of([], self._marks)
         self._dividends: pl.DataFrame | None = None
@@ -406,12 +415,14 @@ class PositionSync:
             log.info("reconciliation postponed: %s", error)
             return None
         now = self._clock.now()
-        stored = self._store.positions.current(account)
+        saved = self._saved_positions(account)
         known_stock = {
-            p.contract.symbol: p.quantity for p in stored if isinstance(p.contract, StockContract)
+            c.symbol: p.quantity
+            for c, p in saved.items()
+            if isinstance(c, StockContract) and p.quantity
         }
         result = reconcile(live, book, known_stock, now)
-        self._record(result, book, stored, now)
+        self._record(result, book, saved, now)
         self._last_reconciled = now
         self._reconcile_requested = False
         return result
@@ -423,10 +434,26 @@ class PositionSync:
             self._account = found or (await self._broker.account_values()).account
         return self._account
 
+    def _saved_positions(self, account: str) -> dict[Contract, Position]:
+        """The account's positions as the ``positions`` table holds them (flat ones too):
+        read once, at the first reconciliation (a restart continues from the table), then
+        kept as `_record` saves them - sync is the table's only writer, so the table never
+        differs from this copy and is never read again."""
+        if self._positions is None:
+            stored = self._store.positions.current(account, include_flat=True)
+            self._positions = {p.contract: p for p in stored}
+        return self._positions
+
     def _record(
-        self, result: Reconciliation, book: BrokerBook, stored: list[Position], now: datetime
+        self,
+        result: Reconciliation,
+        book: BrokerBook,
+        saved: dict[Contract, Position],
+        now: datetime,
     ) -> None:
-        """Persist a reconciliation: strategies, new events and their alerts, positions."""
+        """Persist a reconciliation: strategies, new events and their alerts, and the
+        positions that changed since they were saved (those the broker stopped reporting
+        become flat)."""
         recorded = self._recorded_ids(now)
         fresh = {e.event_id for e in result.events} - recorded
         self._store.strategies.save([*result.changed, *result.adopted], now)
@@ -434,9 +461,13 @@ class PositionSync:
         self._raise_alerts([a for a in result.alerts if a.alert_id in fresh])
         reported = {p.contract for p in book.positions}
         vanished = [
-            Position(book.account, p.contract, 0, 0.0) for p in stored if p.contract not in reported
+            Position(book.account, contract, 0, 0.0)
+            for contract, position in saved.items()
+            if position.quantity and contract not in reported
         ]
-        self._store.positions.save([*book.positions, *vanished], now)
+        changed = [p for p in (*book.positions, *vanished) if saved.get(p.contract) != p]
+        self._store.positions.save(changed, now)
+        saved.update((p.contract, p) for p in changed)
         recorded |= fresh
 
     def _recorded_ids(self, now: datetime) -> set[str]:

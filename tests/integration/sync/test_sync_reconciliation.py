@@ -21,10 +21,13 @@ book when it opened it), finds nothing new.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 from sync_books import open_at_exchange
 
@@ -44,7 +47,7 @@ from v6.domain import (
     StrategyStatus,
 )
 from v6.market.simulated import SimulatedMarket
-from v6.store import ReconciliationEvent, Store, StoreLocation
+from v6.store import ReconciliationEvent, Store, StoreLocation, TableSpec
 from v6.sync import ConflictKind, PositionSync, Reconciliation, is_unmanaged
 
 SIM = SimConfig(symbols=("SPY",), start_date=date(2024, 3, 14), end_date=date(2024, 3, 19))
@@ -103,6 +106,8 @@ class Story:
     stored_again: list[ReconciliationEvent] = field(default_factory=list)
     alerts: dict[str, Severity] = field(default_factory=dict)
     positions: list[Position] = field(default_factory=list)
+    at_broker: list[Position] = field(default_factory=list)
+    table_reads: Counter[str] = field(default_factory=Counter)
 
 
 def diverge(sim: Simulation) -> None:
@@ -131,6 +136,7 @@ async def story(tmp: Path) -> Story:
     await sim.broker.connect()
     store = Store(StoreLocation(str(tmp)), app_id="engine")
     store.strategies.save([*BOOK, ENTERING], THURSDAY_OPEN)
+    reads = count_reads(store)
     sync = PositionSync.from_config(sim.broker, sim.clock, store, CONFIG)
     first = await sync.cycle([*BOOK, ENTERING])
     assert first.reconciliation is not None
@@ -143,6 +149,7 @@ async def story(tmp: Path) -> Story:
     monday = await sync.cycle(thursday.strategies)
     store.flush()
     sync.close()
+    sync_reads = Counter(reads)
     stored = store.reconciliation.since()
     restarted = PositionSync.from_config(sim.broker, sim.clock, store, CONFIG)
     again = await restarted.cycle(store.strategies.live())
@@ -157,7 +164,22 @@ async def story(tmp: Path) -> Story:
         stored_again=store.reconciliation.since(),
         alerts=alerts,
         positions=store.positions.current(),
+        at_broker=[p for p in await sim.broker.positions() if not p.is_flat],
+        table_reads=sync_reads,
     )
+
+
+def count_reads(store: Store) -> Counter[str]:
+    """Count the store's table reads, by table, from now on."""
+    reads: Counter[str] = Counter()
+    read = store.reader.read
+
+    def counted(spec: TableSpec, **options: Any) -> pa.Table:
+        reads[spec.name] += 1
+        return read(spec, **options)
+
+    store.reader.read = counted  # type: ignore[method-assign]
+    return reads
 
 
 def _outcome(reconciliation: Reconciliation | None) -> Reconciliation:
@@ -256,3 +278,14 @@ def test_a_restart_finds_nothing_new(told: Story) -> None:
     assert told.restarted.events == ()
     assert told.restarted.changed == told.restarted.adopted == ()
     assert len(told.stored_again) == len(told.stored_events)
+
+
+def test_the_positions_table_follows_the_broker(told: Story) -> None:
+    def by_symbol(positions: list[Position]) -> list[Position]:
+        return sorted(positions, key=lambda p: str(p.contract))
+
+    assert by_symbol(told.positions) == by_symbol(told.at_broker)
+
+
+def test_reconciliations_read_the_positions_table_once(told: Story) -> None:
+    assert told.table_reads["positions"] == 1

@@ -35,7 +35,9 @@ class Repository:
             raise ReadOnlyStoreError(
                 f"table {spec.name!r}: this store was opened read-only (no writer app id)"
             )
-        self._writer.add(spec, list(rows))
+        batch = list(rows)
+        if batch:
+            self._writer.add(spec, batch)
 
     def _rows(self, spec: TableSpec, filters: Filters = ()) -> list[Row]:
         rows: list[Row] = self._reader.read(spec, filters=filters).to_pylist()
