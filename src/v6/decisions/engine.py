@@ -22,6 +22,7 @@ reads a clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -55,7 +56,6 @@ DECISION_COLUMNS: Final = (
 inputs follow."""
 
 _RECORD_COLUMNS: Final = (
-    "_row",
     "strategy_id",
     "rule",
     "vetoed_rule",
@@ -70,6 +70,7 @@ _EXIT_CODES: Final = [
     _ACTION_CODES[action] for action in (Action.CLOSE, Action.ROLL, Action.REDUCE)
 ]
 
+_HOLD: Final = Action.HOLD.value
 HOLD_RULE: Final = "hold"
 VETO_RULE: Final = "market_veto"
 
@@ -104,23 +105,31 @@ class CycleDecisions:
 
     def decisions(self) -> tuple[Decision, ...]:
         """The deciding verdict of every managed strategy, HOLD included, in frame order."""
-        return self._decisions(self.frame)
+        return self._decisions(range(self.frame.height))
 
     def actionable(self) -> tuple[Decision, ...]:
         """The decisions that are not HOLD (what execution acts on)."""
-        return self._decisions(self.frame.filter(pl.col("action") != Action.HOLD.value))
+        actions = self.frame["action"].to_list()
+        return self._decisions(i for i, action in enumerate(actions) if action != _HOLD)
 
     def vetoes(self) -> tuple[Decision, ...]:
-        return self._decisions(self.frame.filter(pl.col("rule") == VETO_RULE))
+        rules = self.frame["rule"].to_list()
+        return self._decisions(i for i, rule in enumerate(rules) if rule == VETO_RULE)
 
     def triggered(self) -> tuple[Decision, ...]:
         """One record per triggered rule per strategy, in priority order."""
-        records: list[Decision] = []
-        for plan in self.plans:
-            rows = self.frame.filter(pl.col(f"{plan.name}.triggered"))
-            columns = ("strategy_id", *plan.labels, *plan.inputs)
-            records.extend(self._verdict(plan, row) for row in _rows(rows, columns))
-        return tuple(records)
+        flags = np.column_stack(
+            [self.frame[f"{plan.name}.triggered"].to_numpy() for plan in self.plans]
+        )
+        hits = np.nonzero(flags.T)
+        if hits[0].size == 0:
+            return ()
+        columns = {i: ("strategy_id", *_read_by(self.plans[i])) for i in np.unique(hits[0])}
+        table = _Columns(self.frame, (name for names in columns.values() for name in names))
+        return tuple(
+            self._verdict(self.plans[plan], table.row(row, columns[plan]))
+            for plan, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True)
+        )
 
     def verdicts(self, rule: str) -> pl.DataFrame:
         """One rule's verdict for every strategy: ``strategy_id``, ``triggered``, ``action``
@@ -145,21 +154,21 @@ class CycleDecisions:
         row = rows.row(0, named=True)
         return explain(row, self.plans, self._decision(row), self.veto)
 
-    def _decisions(self, frame: pl.DataFrame) -> tuple[Decision, ...]:
-        """Records of ``frame``'s rows, built one deciding rule at a time so each row only
-        carries the columns its rule reads."""
-        numbered = frame.with_row_index("_row").with_columns(
-            _deciding=pl.coalesce("vetoed_rule", "rule")
-        )
-        found: list[tuple[int, Decision]] = []
-        for (deciding,), part in numbered.partition_by("_deciding", as_dict=True).items():
-            extra: tuple[str, ...] = ()
-            if deciding != HOLD_RULE:
-                plan = self._plan(str(deciding))
-                extra = (*plan.labels, *plan.inputs)
-            for row in _rows(part, (*_RECORD_COLUMNS, *extra)):
-                found.append((int(str(row["_row"])), self._decision(row)))
-        return tuple(decision for _, decision in sorted(found, key=lambda pair: pair[0]))
+    def _decisions(self, rows: Iterable[int]) -> tuple[Decision, ...]:
+        """Records of the frame's ``rows`` (in the order given); each row only carries the
+        columns its deciding rule reads."""
+        wanted = list(rows)
+        if not wanted:
+            return ()
+        rules = self.frame["rule"].to_list()
+        vetoed = self.frame["vetoed_rule"].to_list()
+        deciding = {i: vetoed[i] or rules[i] for i in wanted}
+        columns = {
+            rule: (*_RECORD_COLUMNS, *(() if rule == HOLD_RULE else _read_by(self._plan(rule))))
+            for rule in set(deciding.values())
+        }
+        table = _Columns(self.frame, (name for names in columns.values() for name in names))
+        return tuple(self._decision(table.row(i, columns[deciding[i]])) for i in wanted)
 
     def _plan(self, rule: str) -> RulePlan:
         for plan in self.plans:
@@ -284,9 +293,21 @@ def _attach(frame: pl.DataFrame, side: pl.DataFrame) -> pl.DataFrame:
     return frame.join(unique, on="strategy_id", how="left", maintain_order="left")
 
 
-def _rows(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[dict[str, object]]:
-    """The rows of ``frame`` as dicts of the (unique) ``columns``."""
-    return frame.select(list(dict.fromkeys(columns))).to_dicts()
+def _read_by(plan: RulePlan) -> tuple[str, ...]:
+    """The columns a record of ``plan`` reads besides the decision's own."""
+    return (*plan.labels, *plan.inputs)
+
+
+class _Columns:
+    """Some columns of a frame as Python lists (one conversion per column), read back as
+    row dicts: cheaper than a frame operation per rule or row for a small book, and only
+    the rows asked for become dicts for a large one."""
+
+    def __init__(self, frame: pl.DataFrame, names: Iterable[str]) -> None:
+        self._lists = {name: frame[name].to_list() for name in dict.fromkeys(names)}
+
+    def row(self, index: int, names: Iterable[str]) -> dict[str, object]:
+        return {name: self._lists[name][index] for name in names}
 
 
 def _absurd_market(veto: MarketVeto) -> pl.Expr:
