@@ -43,6 +43,7 @@ import polars as pl
 from v6.alerts import AlertManager, decision_alert, notifiers_from_config, order_alert
 from v6.brokers.base import Broker
 from v6.brokers.errors import BrokerError
+from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
 from v6.clock import NEW_YORK, Clock
 from v6.config import V6Config
@@ -72,11 +73,13 @@ ENGINE_APP_ID = "engine"
 COMMAND_POLL_SECONDS = 1.0
 """Real seconds between two reads of the commands table: commands come from people."""
 STAGES = ("orders", "sync", "decisions", "exits", "entries", "persist", "commands", "wait")
-PACING_WINDOW_SECONDS = 1.0
-"""The broker's pacing window. The sync worker paces its snapshots with its token bucket; the
-cycle's own messages (walk quotes, builds, what-ifs, orders) are paced apart from them by
-letting one window pass on the clock before and after the cycle, so the two never share a
-window (together they could exceed the broker's limit)."""
+STEP_PAST_SECONDS = 1e-6
+"""Slept before each cycle, so the cycle never starts at the instant a simulated market closes
+(its last step): a simulated clock asked to move past a closed market jumps to the next open
+(or finishes the run), and a wait for message tokens inside a cycle started at the close
+would carry the rest of that cycle into the next session."""
+REFRESH_SLACK_SECONDS = 1.0
+"""Extra time the sync worker gets before a cycle beyond one snapshot of each queued leg."""
 COMPONENTS = ("broker", "sync", "queue", "decisions", "execution", "writer")
 
 
@@ -184,21 +187,26 @@ def wire(
     dry_run: bool | None = None,
     simulation: Simulation | None = None,
 ) -> EngineParts:
-    """The parts on a given broker, clock and store."""
+    """The parts on a given broker, clock and store. Every message to the broker draws on
+    one token bucket (``v6.brokers.pacing``): the sync takes its tokens itself, the builder,
+    the entry signals and the order engine send through a ``PacedBroker``."""
     risk = restore(store)
+    bucket = TokenBucket.within(
+        config.sync.snapshot_rate_per_second,
+        config.sync.snapshot_burst,
+        config.broker.pacing_messages_per_second,
+        clock.now(),
+    )
+    paced = PacedBroker(broker, bucket, clock)
     orders = OrderEngine(
-        broker,
+        paced,
         clock,
         config.execution,
         dry_run=config.engine.dry_run if dry_run is None else dry_run,
     )
     alerts = AlertManager(store, config.alerts, notifiers_from_config(config.alerts))
     builder = StrategyBuilder(
-        broker,
-        clock,
-        config.execution.selection,
-        quotes_per_second=config.sync.snapshot_rate_per_second,
-        price_tick=config.execution.walk.price_tick,
+        paced, clock, config.execution.selection, price_tick=config.execution.walk.price_tick
     )
     signals = EntrySignals(config.execution.signals, config.decisions.event)
     return EngineParts(
@@ -206,7 +214,9 @@ def wire(
         broker=broker,
         clock=clock,
         store=store,
-        sync=PositionSync.from_config(broker, clock, store, config, alerts.raise_alerts),
+        sync=PositionSync.from_config(
+            broker, clock, store, config, alerts.raise_alerts, bucket=bucket
+        ),
         orders=orders,
         decisions=DecisionEngine(config.decisions),
         gate=RiskGate(config.risk, risk.breaker),
@@ -216,7 +226,7 @@ def wire(
         recorder=CycleRecorder(store, alerts),
         health=HealthMonitor(store),
         entries=EntryWorkflow(
-            broker, clock, config, orders, builder, signals, before_send=_write_ahead(store)
+            paced, clock, config, orders, builder, signals, before_send=_write_ahead(store)
         ),
         exits=ExitWorkflow(orders),
         simulation=simulation,
@@ -315,13 +325,12 @@ class TradingEngine:
         try:
             while not self._over(until):
                 deadline = clock.now() + self._interval
-                await self._timed("wait", clock.sleep(PACING_WINDOW_SECONDS))
+                await self._timed("wait", clock.sleep(STEP_PAST_SECONDS))
                 if self._over(until):
                     break
                 await self.cycle()
                 if on_cycle is not None:
                     on_cycle(self)
-                await self._timed("wait", clock.sleep(PACING_WINDOW_SECONDS))
                 await self._timed("wait", self._refresh_until(deadline))
         finally:
             await self.stop()
@@ -334,12 +343,12 @@ class TradingEngine:
     async def _refresh_until(self, deadline: datetime) -> None:
         """Let the clock run to ``deadline``, the sync worker refreshing the queued legs over
         the last stretch: long enough for one snapshot of each (at the sync's rate) plus a
-        pacing window, so each cycle sees every mark fresh while the worker does not wake the
+        second of slack, so each cycle sees every mark fresh while the worker does not wake the
         exchange for every snapshot of the whole interval."""
         clock, parts = self.parts.clock, self.parts
         legs = parts.sync.status().queue_legs
         span = timedelta(
-            seconds=legs / parts.config.sync.snapshot_rate_per_second + 2 * PACING_WINDOW_SECONDS
+            seconds=legs / parts.config.sync.snapshot_rate_per_second + REFRESH_SLACK_SECONDS
         )
         await clock.sleep_until(max(clock.now(), deadline - span))
         await parts.sync.run_until(deadline)

@@ -7,23 +7,40 @@ below the broker's limit keeps every one-second window within it. Waits are roun
 next microsecond (the resolution of the clocks) and are never shorter than one, so a
 waiter always makes progress.
 
-That holds for the messages of all senders together only if they all take their tokens from
-the same bucket, just before they send: the engine builds one per connection
-(``v6.engine.wire``) and hands it to every part that talks to the broker. One token per
-message, as the port counts them (``v6.brokers.base``): a snapshot takes one per contract
-(``snapshot_quotes`` sends batches of at most ``capacity``), a bracket three, and every other
-request - line subscribe or cancel, chain parameters, what-if, place, modify, cancel - one.
-Cached reads (account values, positions, open orders, executions) send nothing.
+That holds for the messages of all senders together only if each takes its tokens from the
+same bucket just before it sends. The engine builds one bucket per connection
+(``v6.engine.wire``) and shares it:
+
+* the sync's queue worker and streamer take their tokens themselves (the worker must not wait
+  past its deadline, so it asks ``wait_seconds`` and ``take``s);
+* everything else - the strategy builder's chain reads, the entry signals, the order engine's
+  quotes, what-ifs and orders - talks to the broker through a ``PacedBroker``, which takes the
+  tokens of each request as the port counts its messages (``v6.brokers.base``): one per
+  contract of a snapshot or a qualification (sent in batches of at most ``capacity``), three
+  for a bracket, one for any other request. Cached reads (account values, positions, open
+  orders, executions) and events send nothing and take nothing.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Final, TypeVar
 
+from v6.brokers.base import Broker
+from v6.brokers.errors import PacingViolationError
+from v6.brokers.events import EventStream, ExecutionEvent
+from v6.brokers.types import AccountValues, OptionChainParams, OrderSpec, OrderState, Quote, WhatIf
 from v6.clock import Clock, require_utc
+from v6.domain import Contract, Position
 
 MICROSECOND = 1e-6
+BRACKET_MESSAGES: Final = 3
+"""A bracket is three orders (parent, take-profit, stop) sent at once."""
+
+_Reply = TypeVar("_Reply")
 
 
 class PacingBudgetError(ValueError):
@@ -101,3 +118,119 @@ class TokenBucket:
             raise ValueError(
                 f"token count = {count}: expected at most the bucket's capacity ({self.capacity})"
             )
+
+
+class PacedBroker(Broker):
+    """``broker`` with every message taking its token from ``bucket`` first, waiting on
+    ``clock`` while there is none (see the module docstring).
+
+    A pacing error despite the bucket (another client of the account sending) empties the
+    bucket, so every sender on it waits for fresh tokens, and is raised: it is retryable.
+    """
+
+    def __init__(self, broker: Broker, bucket: TokenBucket, clock: Clock) -> None:
+        if isinstance(broker, PacedBroker):
+            raise ValueError(
+                "PacedBroker broker: expected an unpaced broker, got a PacedBroker (each "
+                "message would take two tokens)"
+            )
+        self._broker = broker
+        self._bucket = bucket
+        self._clock = clock
+
+    @property
+    def batch(self) -> int:
+        """The most contracts one snapshot request carries: the bucket's capacity."""
+        return self._bucket.capacity
+
+    async def _paced(self, messages: int, request: Callable[[], Awaitable[_Reply]]) -> _Reply:
+        await self._bucket.acquire(messages, self._clock)
+        try:
+            return await request()
+        except PacingViolationError:
+            self._bucket.drain(self._clock.now())
+            raise
+
+    async def _per_contract(
+        self,
+        contracts: Sequence[Contract],
+        request: Callable[[Sequence[Contract]], Awaitable[tuple[_Reply, ...]]],
+    ) -> tuple[_Reply, ...]:
+        """``request`` in batches of at most ``batch`` contracts, one token per contract."""
+        replies: list[_Reply] = []
+        for start in range(0, len(contracts), self.batch):
+            batch = contracts[start : start + self.batch]
+            replies.extend(await self._paced(len(batch), partial(request, batch)))
+        return tuple(replies)
+
+    @property
+    def is_connected(self) -> bool:
+        return self._broker.is_connected
+
+    async def connect(self) -> None:
+        await self._broker.connect()
+
+    async def disconnect(self) -> None:
+        await self._broker.disconnect()
+
+    def events(self) -> EventStream:
+        return self._broker.events()
+
+    async def account_values(self) -> AccountValues:
+        return await self._broker.account_values()
+
+    async def positions(self) -> tuple[Position, ...]:
+        return await self._broker.positions()
+
+    async def open_orders(self) -> tuple[OrderState, ...]:
+        return await self._broker.open_orders()
+
+    async def executions(self) -> tuple[ExecutionEvent, ...]:
+        return await self._broker.executions()
+
+    async def qualify(self, contracts: Sequence[Contract]) -> tuple[Contract, ...]:
+        return await self._per_contract(contracts, self._broker.qualify)
+
+    async def snapshot_quotes(self, contracts: Sequence[Contract]) -> tuple[Quote, ...]:
+        return await self._per_contract(contracts, self._broker.snapshot_quotes)
+
+    async def option_chain(self, symbol: str) -> OptionChainParams:
+        return await self._paced(1, partial(self._broker.option_chain, symbol))
+
+    async def subscribe_quotes(self, contract: Contract) -> int:
+        return await self._paced(1, partial(self._broker.subscribe_quotes, contract))
+
+    async def unsubscribe_quotes(self, contract: Contract) -> None:
+        await self._paced(1, partial(self._broker.unsubscribe_quotes, contract))
+
+    async def place_order(self, order: OrderSpec) -> OrderState:
+        return await self._paced(1, partial(self._broker.place_order, order))
+
+    async def place_bracket(
+        self, parent: OrderSpec, take_profit_price: float, stop_loss_price: float
+    ) -> tuple[OrderState, OrderState, OrderState]:
+        send = partial(self._broker.place_bracket, parent, take_profit_price, stop_loss_price)
+        return await self._paced(BRACKET_MESSAGES, send)
+
+    async def modify_order(
+        self,
+        order_id: int,
+        *,
+        quantity: int | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+    ) -> OrderState:
+        send = partial(
+            self._broker.modify_order,
+            order_id,
+            quantity=quantity,
+            limit_price=limit_price,
+            stop_price=stop_price,
+        )
+        return await self._paced(1, send)
+
+    async def cancel_order(self, order_id: int) -> OrderState:
+        return await self._paced(1, partial(self._broker.cancel_order, order_id))
+
+    async def what_if(self, order: OrderSpec) -> WhatIf:
+        return await self._paced(1, partial(self._broker.what_if, order))

@@ -4,7 +4,8 @@ margin check and dry run.
 
 Wiring (the engine's cycle)::
 
-    orders = OrderEngine(broker, clock, config.execution, dry_run=config.engine.dry_run)
+    paced = PacedBroker(broker, bucket, clock)   # the connection's message budget
+    orders = OrderEngine(paced, clock, config.execution, dry_run=config.engine.dry_run)
     await orders.start()                         # after connecting; adopts working orders
     plan = ExitPlan.from_decisions(config.decisions)
     check = await orders.check_margin(intent)    # what-if margin for the risk candidate

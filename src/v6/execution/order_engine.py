@@ -34,6 +34,10 @@ A request's life (``OrderRequest``):
 Broker errors: a retryable one (connection, pacing) during ``poll`` leaves the ticket as it
 was for the next poll; during ``submit`` it is raised and nothing is kept, so the caller can
 submit the same request again.
+
+Pacing: the engine sends through a ``PacedBroker``, so its quotes, what-ifs and orders take
+their tokens from the connection's one message budget (``v6.brokers.pacing``), shared with the
+sync worker and the strategy builder; a request waits on the clock for its tokens.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import timedelta
 
-from v6.brokers.base import Broker
 from v6.brokers.errors import (
     BrokerError,
     OrderNotModifiableError,
@@ -50,6 +53,7 @@ from v6.brokers.errors import (
     UnknownOrderError,
 )
 from v6.brokers.events import EventStream, ExecutionEvent
+from v6.brokers.pacing import BRACKET_MESSAGES, PacedBroker
 from v6.brokers.types import OrderSpec, OrderState, OrderStatus, OrderType
 from v6.clock import Clock
 from v6.config.execution import ExecutionConfig, ExitStyle
@@ -86,8 +90,14 @@ class OrderEngine:
     """See the module docstring. One engine per broker connection."""
 
     def __init__(
-        self, broker: Broker, clock: Clock, config: ExecutionConfig, *, dry_run: bool = False
+        self, broker: PacedBroker, clock: Clock, config: ExecutionConfig, *, dry_run: bool = False
     ) -> None:
+        if config.exits.style is ExitStyle.BRACKET and broker.batch < BRACKET_MESSAGES:
+            raise ValueError(
+                f"execution.exits.style = 'bracket' sends {BRACKET_MESSAGES} orders at once: "
+                f"expected a message budget of at least {BRACKET_MESSAGES} (sync.snapshot_burst "
+                f"= {broker.batch})"
+            )
         self._broker = broker
         self._clock = clock
         self._config = config

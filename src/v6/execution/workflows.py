@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from v6.brokers.base import Broker
 from v6.brokers.errors import BrokerError, RetryableBrokerError
+from v6.brokers.pacing import PacedBroker
 from v6.clock import NEW_YORK, Clock
 from v6.config import StrategyTemplate, V6Config
 from v6.decisions import CycleDecisions
@@ -250,7 +250,7 @@ class EntryWorkflow:
 
     def __init__(
         self,
-        broker: Broker,
+        broker: PacedBroker,
         clock: Clock,
         config: V6Config,
         orders: OrderEngine,

@@ -3,11 +3,11 @@ entry signals of the strategy templates.
 
 Wiring (the entry workflow)::
 
-    builder = StrategyBuilder(broker, clock, config.execution.selection,
-                              quotes_per_second=config.sync.snapshot_rate_per_second,
+    paced = PacedBroker(broker, bucket, clock)   # the connection's message budget
+    builder = StrategyBuilder(paced, clock, config.execution.selection,
                               price_tick=config.execution.walk.price_tick)
     signals = EntrySignals(config.execution.signals, config.decisions.event)
-    facts = await signals.facts(broker, symbol, clock.now())
+    facts = await signals.facts(paced, symbol, clock.now())
     if signals.evaluate(template, symbol, clock.now(), facts, open_count=n).passed:
         result = await builder.from_template(strategy_id, template, symbol)
         if isinstance(result, BuiltStrategy):

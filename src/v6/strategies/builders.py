@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from v6.brokers.base import Broker
+from v6.brokers.pacing import PacedBroker
 from v6.brokers.types import Quote
 from v6.clock import NEW_YORK, Clock
 from v6.config.execution import SelectionConfig
@@ -100,29 +100,27 @@ class _Premium:
 class StrategyBuilder:
     """Builds strategies on the broker's chain; one instance serves many builds.
 
-    ``quotes_per_second`` paces the snapshot quotes (``sync.snapshot_rate_per_second``);
+    ``broker`` paces its messages within the connection's budget (``v6.brokers.pacing``);
     ``price_tick`` is the combo price increment (``execution.walk.price_tick``).
     """
 
     def __init__(
         self,
-        broker: Broker,
+        broker: PacedBroker,
         clock: Clock,
         config: SelectionConfig,
         *,
-        quotes_per_second: float,
         price_tick: float = 0.01,
         calendar: TradingCalendar | None = None,
     ) -> None:
         self._broker = broker
         self._clock = clock
         self._config = config
-        self._quotes_per_second = quotes_per_second
         self._tick = price_tick
         self._calendar = calendar if calendar is not None else nyse_calendar()
 
     def _selector(self) -> ChainSelector:
-        reader = ChainReader(self._broker, self._clock, self._quotes_per_second)
+        reader = ChainReader(self._broker, self._clock)
         return ChainSelector(reader, self._config, self._calendar)
 
     async def from_template(

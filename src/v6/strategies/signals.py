@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum, auto
 
-from v6.brokers.base import Broker
+from v6.brokers.pacing import PacedBroker
 from v6.brokers.types import OptionChainParams
 from v6.clock import NEW_YORK
 from v6.config.decisions import EventRule
@@ -169,9 +169,9 @@ class EntrySignals:
         self._calendar = calendar if calendar is not None else nyse_calendar()
         self._iv_history = iv_history if iv_history is not None else {}
 
-    async def facts(self, broker: Broker, symbol: str, now: datetime) -> MarketFacts:
+    async def facts(self, broker: PacedBroker, symbol: str, now: datetime) -> MarketFacts:
         """The market facts for ``symbol``: spot and expirations from the broker (two
-        messages), IV rank and closes from the history."""
+        messages, within the connection's budget), IV rank and closes from the history."""
         chain: OptionChainParams = await broker.option_chain(symbol)
         quote = (await broker.snapshot_quotes([StockContract(symbol)]))[0]
         day = _new_york_day(now)

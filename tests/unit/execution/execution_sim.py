@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from v6.brokers import OrderSpec, Quote
+from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
 from v6.clock import NEW_YORK
 from v6.config.broker import BrokerConfig, SimConfig
@@ -104,10 +105,18 @@ def intent(
     return OrderIntent(strategy_id, kind, legs, quantity, limit)
 
 
+def order_engine(
+    sim: Simulation, config: ExecutionConfig | None = None, *, dry_run: bool = False
+) -> OrderEngine:
+    """An order engine on ``sim`` sending within the default message budget (45/s, burst 4)."""
+    paced = PacedBroker(sim.broker, TokenBucket(45.0, 4, sim.clock.now()), sim.clock)
+    return OrderEngine(paced, sim.clock, config or execution_config(), dry_run=dry_run)
+
+
 async def started_engine(
     sim: Simulation, config: ExecutionConfig | None = None, *, dry_run: bool = False
 ) -> OrderEngine:
-    engine = OrderEngine(sim.broker, sim.clock, config or execution_config(), dry_run=dry_run)
+    engine = order_engine(sim, config, dry_run=dry_run)
     await engine.start()
     return engine
 

@@ -13,6 +13,7 @@ from execution_sim import (
     execution_config,
     intent,
     market_of,
+    order_engine,
     run,
     simulation,
     started_engine,
@@ -23,7 +24,6 @@ from v6.brokers import ConnectionLostError, ErrorEvent, OrderStatusEvent
 from v6.brokers.sim import BadQuoteKind
 from v6.config.execution import ExecutionConfig, MarginCheckConfig
 from v6.execution.exits import ExitPlan
-from v6.execution.order_engine import OrderEngine
 from v6.execution.pricing import round_down
 from v6.execution.records import OrderRole, Outcome, RecordStatus
 from v6.execution.tickets import OrderRequest
@@ -220,7 +220,7 @@ def test_a_request_that_meets_a_lost_connection_is_not_kept_and_can_be_sent_agai
 
 def test_requests_need_a_started_engine() -> None:
     sim = simulation()
-    engine = OrderEngine(sim.broker, sim.clock, execution_config())
+    engine = order_engine(sim)
 
     async def scenario() -> None:
         with pytest.raises(RuntimeError, match="start"):

@@ -13,6 +13,7 @@ import pytest
 from scipy.stats import lognorm
 
 from v6.brokers import ContractNotFoundError, Quote
+from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
 from v6.clock import NEW_YORK
 from v6.config.broker import BrokerConfig, SimConfig
@@ -43,7 +44,8 @@ async def at_ten(day: date) -> Simulation:
 
 
 def builder(sim: Simulation, config: SelectionConfig | None = None) -> StrategyBuilder:
-    return StrategyBuilder(sim.broker, sim.clock, config or SelectionConfig(), quotes_per_second=40)
+    paced = PacedBroker(sim.broker, TokenBucket(45.0, 4, sim.clock.now()), sim.clock)
+    return StrategyBuilder(paced, sim.clock, config or SelectionConfig())
 
 
 async def whole_side(sim: Simulation, expiry: date, right: Right, spot: float) -> list[Quote]:

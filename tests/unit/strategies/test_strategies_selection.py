@@ -11,13 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from v6.brokers import Quote
+from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
-from v6.clock import NEW_YORK, SimClock
+from v6.clock import NEW_YORK
 from v6.config.broker import BrokerConfig, SimConfig
 from v6.domain import Greeks, OptionContract, Right, StockContract
 from v6.market.simulated import SimulatedMarket
 from v6.pricing import bsm_price_greeks
-from v6.strategies.chain import ChainReader, QuotePacer
+from v6.strategies.chain import ChainReader
 from v6.strategies.selection import (
     ChainView,
     DteWindow,
@@ -99,24 +100,6 @@ def test_the_quote_nearest_the_target_delta_wins_and_ties_go_further_out() -> No
     assert best_by_delta([quote(430, -0.2, bid=-1.0)], 0.2) is None
 
 
-def test_the_pacer_waits_for_the_next_second_when_the_budget_is_spent() -> None:
-    start = datetime(2023, 9, 14, 14, tzinfo=UTC)
-    clock = SimClock(start)
-    pacer = QuotePacer(clock, 40)
-
-    async def scenario() -> None:
-        await pacer.take(30)
-        assert clock.now() == start
-        await pacer.take(10)
-        assert clock.now() == start
-        await pacer.take(5)
-        assert clock.now() == start + timedelta(seconds=1)
-        with pytest.raises(ValueError, match=r"1\.\.40"):
-            await pacer.take(41)
-
-    asyncio.run(scenario())
-
-
 def simulation() -> Simulation:
     sim = SimConfig(symbols=("SPY",), start_date=TODAY, end_date=TODAY, bar_step_minutes=5)
     return open_simulation(SimulatedMarket(sim), BrokerConfig(sim=sim))
@@ -131,7 +114,8 @@ def test_the_reader_drops_unlisted_strikes_and_stays_within_the_brokers_pacing()
     async def scenario() -> None:
         await sim.broker.connect()
         await sim.clock.sleep_until(datetime(2023, 9, 14, 10, tzinfo=NEW_YORK))
-        reader = ChainReader(sim.broker, sim.clock, 45)
+        paced = PacedBroker(sim.broker, TokenBucket(45.0, 4, sim.clock.now()), sim.clock)
+        reader = ChainReader(paced, sim.clock)
         quotes = await reader.quotes([*listed[:30], unlisted, *listed[30:]])
         assert list(quotes) == listed
         assert all(q.is_valid for q in quotes.values())

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import open_simulation
 from v6.clock import NEW_YORK
 from v6.config.broker import BrokerConfig, SimConfig
@@ -160,7 +161,8 @@ def test_the_facts_come_from_the_broker_and_the_shipped_history() -> None:
         await sim.broker.connect()
         await sim.clock.sleep_until(new_york(DAY, 11))
         checker = EntrySignals(SignalConfig(), EventRule())
-        found = await checker.facts(sim.broker, "SPY", sim.clock.now())
+        paced = PacedBroker(sim.broker, TokenBucket(45.0, 4, sim.clock.now()), sim.clock)
+        found = await checker.facts(paced, "SPY", sim.clock.now())
         assert found.spot == pytest.approx(sim.exchange.prices.spot("SPY"), abs=0.01)
         assert found.expirations == (await sim.broker.option_chain("SPY")).expirations
         assert found.iv_rank == vix_iv_rank(DAY, 252)
