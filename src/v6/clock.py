@@ -10,9 +10,12 @@ engine code runs live, in a year-long accelerated simulation and in a real-time 
   the market is closed at the target, the driver jumps to its next step (the next open), so
   nights and weekends cost nothing. One task drives it: concurrent sleepers each move time
   forward when they sleep, which is deterministic only when a single loop drives the run.
-* ``ReplayClock`` - real time, for a paper session without an IB account: a historical day is
-  replayed at 1x, mapped onto today's New York wall-clock time (10:30 today shows 10:30 of the
-  replayed day). Time runs on continuously from there at 1x.
+* ``ReplayClock`` - real time, for a paper session without an IB account: historical sessions
+  replayed on the real sessions, one for one (see its docstring).
+
+Every clock can be halted (``halt``): it then reports ``finished``, so the engine ends its run
+after the cycle in progress (the CLI does this on SIGTERM and SIGINT); a halted replay clock
+also wakes its sleepers.
 
 All times are timezone-aware UTC ``datetime`` values.
 """
@@ -21,9 +24,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from v6.market.calendar import nyse_calendar
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -40,7 +46,11 @@ class Clock(Protocol):
 
     @property
     def finished(self) -> bool:
-        """True once a simulated run has no more market steps (always False live)."""
+        """True once a simulated run has no more market steps, or the clock was halted."""
+        ...
+
+    def halt(self) -> None:
+        """End the run: ``finished`` is True from now on."""
         ...
 
     async def sleep(self, seconds: float) -> None:
@@ -64,6 +74,27 @@ class TimeDriver(Protocol):
         ...
 
 
+class ReplayDriver(TimeDriver, Protocol):
+    """A time driver that also tells where it is (the exchange's time, from its journal)."""
+
+    @property
+    def now(self) -> datetime: ...
+
+
+class SessionCalendar(Protocol):
+    """The trading sessions (`v6.market.calendar.TradingCalendar`)."""
+
+    def is_session(self, day: date) -> bool: ...
+
+    def session_open(self, day: date) -> datetime: ...
+
+    def session_close(self, day: date) -> datetime: ...
+
+    def next_session(self, day: date) -> date: ...
+
+    def previous_session(self, day: date) -> date: ...
+
+
 def require_utc(value: datetime, name: str) -> datetime:
     """``value`` in UTC; naive datetimes are rejected rather than guessed."""
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
@@ -77,15 +108,29 @@ def _check_seconds(seconds: float) -> float:
     return float(seconds)
 
 
+def _check_pace(pace: float, name: str, *, zero_allowed: bool) -> float:
+    valid = isinstance(pace, int | float) and not isinstance(pace, bool)
+    if not valid or not (pace >= 0 if zero_allowed else pace > 0):
+        expected = "a number >= 0" if zero_allowed else "a number > 0"
+        raise ValueError(f"{name} = {pace!r}: expected {expected}")
+    return float(pace)
+
+
 class LiveClock:
     """The wall clock."""
+
+    def __init__(self) -> None:
+        self._halted = False
 
     def now(self) -> datetime:
         return datetime.now(UTC)
 
     @property
     def finished(self) -> bool:
-        return False
+        return self._halted
+
+    def halt(self) -> None:
+        self._halted = True
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(_check_seconds(seconds))
@@ -105,12 +150,11 @@ class SimClock:
     def __init__(
         self, start: datetime, *, pace: float = 0.0, real_sleep: RealSleep = asyncio.sleep
     ) -> None:
-        if isinstance(pace, bool) or not isinstance(pace, int | float) or not pace >= 0:
-            raise ValueError(f"SimClock pace = {pace!r}: expected a number >= 0")
         self._now = require_utc(start, "SimClock start")
-        self._pace = float(pace)
+        self._pace = _check_pace(pace, "SimClock pace", zero_allowed=True)
         self._real_sleep = real_sleep
         self._driver: TimeDriver | None = None
+        self._halted = False
 
     def attach(self, driver: TimeDriver) -> None:
         self._driver = driver
@@ -120,7 +164,10 @@ class SimClock:
 
     @property
     def finished(self) -> bool:
-        return self._driver is not None and self._driver.finished
+        return self._halted or (self._driver is not None and self._driver.finished)
+
+    def halt(self) -> None:
+        self._halted = True
 
     async def sleep(self, seconds: float) -> None:
         await self.sleep_until(self._now + timedelta(seconds=_check_seconds(seconds)))
@@ -132,19 +179,64 @@ class SimClock:
             reached = self._driver.advance_to(target, skip_idle=True)
         elapsed = (reached - self._now).total_seconds()
         self._now = max(reached, self._now)
-        if self._pace > 0:
+        if self._pace > 0 and not self._halted:
             await self._real_sleep(elapsed / self._pace)
         else:
             await asyncio.sleep(0)
 
 
-class ReplayClock:
-    """A historical session replayed at 1x on today's New York wall-clock time.
+@dataclass(frozen=True, slots=True)
+class ReplaySession:
+    """A real session and the historical session replayed on it. ``opens_at``/``closes_at``
+    are real times (UTC) - the wall clock's at pace 1, the accelerated replay's otherwise."""
 
-    ``replay_day`` is the historical session; ``session_day`` the real day it is mapped onto
-    (default: today in New York). The mapping keeps the New York time of day and shifts the
-    date by a whole number of days, so daylight-saving differences between the two dates
-    cannot shift the session.
+    day: date
+    replays: date
+    opens_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Pairing:
+    """Real session k paired with historical session k, each from its open to the next open:
+    the session (open..close) and the closed time after it (close..next open)."""
+
+    real_day: date
+    history_day: date
+    real: tuple[datetime, datetime, datetime]
+    history: tuple[datetime, datetime, datetime]
+
+
+def _map_span(
+    moment: datetime, source: tuple[datetime, ...], target: tuple[datetime, ...]
+) -> datetime:
+    """``moment`` (inside ``source``'s open..next open) at the same fraction of ``target``'s
+    session or closed time; spans of equal length map one to one, exactly."""
+    part = 0 if moment <= source[1] else 1
+    offset, span, onto = (
+        moment - source[part],
+        source[part + 1] - source[part],
+        target[part + 1] - target[part],
+    )
+    return target[part] + (offset if span == onto else onto * (offset / span))
+
+
+class ReplayClock:
+    """Historical sessions replayed on the real sessions, for a paper run without an IB account.
+
+    Each real NYSE session replays one historical session, in order: the first real session
+    whose close is still ahead (on or after ``session_day``, default today in New York)
+    replays ``replay_day`` (or, once a driver is attached, the first session of the driver
+    whose close is after the driver's time - so a resumed run carries on from its journal),
+    the next real session the next historical one, and so on. The open maps to the open and
+    the close to the close: at 1x when the two sessions are equally long, faster or slower
+    when one of them is a half day. The closed time between two real sessions (a night, a
+    weekend, a holiday such as Thanksgiving) replays the closed time between the two
+    historical ones in the same proportion, so a run started on a closed day waits for the
+    next real open and trades then.
+
+    The real time runs with the wall clock (``pace`` 1) unless ``accelerate`` makes it run
+    faster (tests and demos: a session in seconds).
     """
 
     def __init__(
@@ -154,44 +246,139 @@ class ReplayClock:
         *,
         wall: WallClock | None = None,
         real_sleep: RealSleep = asyncio.sleep,
+        calendar: SessionCalendar | None = None,
     ) -> None:
-        self._wall: WallClock = wall if wall is not None else (lambda: datetime.now(UTC))
-        today = session_day if session_day is not None else self._wall_new_york().date()
-        for name, day in (("replay_day", replay_day), ("session_day", today)):
-            if isinstance(day, datetime) or not isinstance(day, date):
+        for name, day in (("replay_day", replay_day), ("session_day", session_day)):
+            if day is not None and (isinstance(day, datetime) or not isinstance(day, date)):
                 raise ValueError(f"ReplayClock {name} = {day!r}: expected a datetime.date")
-        self._shift = today - replay_day
+        self._wall: WallClock = wall if wall is not None else (lambda: datetime.now(UTC))
         self._real_sleep = real_sleep
-        self._driver: TimeDriver | None = None
+        self._calendar: SessionCalendar = calendar if calendar is not None else nyse_calendar()
+        start = self._read_wall()
+        self._anchor = (start, start)
+        self._pace = 1.0
+        first = session_day if session_day is not None else start.astimezone(NEW_YORK).date()
+        self._first_real_day = self._session_closing_after(first, start)
+        self._pairing = self._pair(self._first_real_day, replay_day)
+        self._driver: ReplayDriver | None = None
+        self._halted = False
+        self._sleepers: set[asyncio.Future[None]] = set()
 
-    def attach(self, driver: TimeDriver) -> None:
+    def attach(self, driver: ReplayDriver) -> None:
+        """Let ``driver`` catch up with this clock; the replay carries on from its time."""
         self._driver = driver
+        reached = require_utc(driver.now, "driver time")
+        history_day = self._session_closing_after(reached.astimezone(NEW_YORK).date(), reached)
+        self._pairing = self._pair(self._first_real_day, history_day)
 
-    def _wall_new_york(self) -> datetime:
-        return require_utc(self._wall(), "wall clock").astimezone(NEW_YORK)
+    def accelerate(self, pace: float) -> None:
+        """From now on let real time run ``pace`` times faster than the wall clock."""
+        real = self.real_now()
+        self._anchor = (self._read_wall(), real)
+        self._pace = _check_pace(pace, "ReplayClock pace", zero_allowed=False)
+
+    # -- time --------------------------------------------------------------------------------
+
+    def real_now(self) -> datetime:
+        """The real time the replay is at (the wall clock at pace 1)."""
+        wall, real = self._anchor
+        return real + (self._read_wall() - wall) * self._pace
 
     def now(self) -> datetime:
-        local = self._wall_new_york().replace(tzinfo=None) - self._shift
-        return local.replace(tzinfo=NEW_YORK).astimezone(UTC)
+        real = self.real_now()
+        pairing = self._pairing_at(real, side=0)
+        return _map_span(real, pairing.real, pairing.history)
 
     def to_wall(self, when: datetime) -> datetime:
         """The real time at which the replay reaches ``when``."""
-        local = require_utc(when, "when").astimezone(NEW_YORK).replace(tzinfo=None)
-        return (local + self._shift).replace(tzinfo=NEW_YORK).astimezone(UTC)
+        moment = require_utc(when, "when")
+        pairing = self._pairing_at(moment, side=1)
+        return _map_span(moment, pairing.history, pairing.real)
+
+    def session(self) -> ReplaySession:
+        """The real session in progress, else the next one, with the session it replays."""
+        real = self.real_now()
+        pairing = self._pairing_at(real, side=0)
+        if real > pairing.real[1]:
+            pairing = self._next(pairing)
+        return ReplaySession(
+            pairing.real_day, pairing.history_day, pairing.real[0], pairing.real[1]
+        )
+
+    def real_delay(self, when: datetime) -> float:
+        """Wall-clock seconds until the replay reaches ``when`` (0 if it has)."""
+        ahead = (self.to_wall(when) - self.real_now()).total_seconds() / self._pace
+        return max(ahead, 0.0)
 
     @property
     def finished(self) -> bool:
-        return self._driver is not None and self._driver.finished
+        return self._halted or (self._driver is not None and self._driver.finished)
+
+    def halt(self) -> None:
+        self._halted = True
+        for sleeper in self._sleepers:
+            sleeper.cancel()
 
     async def sleep(self, seconds: float) -> None:
-        await self._real_sleep(_check_seconds(seconds))
-        self._catch_up()
+        await self.sleep_until(self.now() + timedelta(seconds=_check_seconds(seconds)))
 
     async def sleep_until(self, when: datetime) -> None:
-        delay = (self.to_wall(when) - require_utc(self._wall(), "wall clock")).total_seconds()
-        await self._real_sleep(max(delay, 0.0))
-        self._catch_up()
-
-    def _catch_up(self) -> None:
+        await self._wait(self.real_delay(when))
         if self._driver is not None:
             self._driver.advance_to(self.now())
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds`` of wall time, or until halted."""
+        if self._halted:
+            return
+        sleeper = asyncio.ensure_future(self._real_sleep(seconds))
+        self._sleepers.add(sleeper)
+        try:
+            await asyncio.wait({sleeper})
+        finally:
+            self._sleepers.discard(sleeper)
+            sleeper.cancel()
+
+    def _read_wall(self) -> datetime:
+        return require_utc(self._wall(), "wall clock")
+
+    # -- the pairing of real and historical sessions -----------------------------------------
+
+    def _session_closing_after(self, day: date, moment: datetime) -> date:
+        calendar = self._calendar
+        session = day if calendar.is_session(day) else calendar.next_session(day)
+        while calendar.session_close(session) <= moment:
+            session = calendar.next_session(session)
+        return session
+
+    def _pair(self, real_day: date, history_day: date) -> _Pairing:
+        return _Pairing(real_day, history_day, self._times(real_day), self._times(history_day))
+
+    def _times(self, day: date) -> tuple[datetime, datetime, datetime]:
+        calendar = self._calendar
+        following = calendar.session_open(calendar.next_session(day))
+        return (calendar.session_open(day), calendar.session_close(day), following)
+
+    def _next(self, pairing: _Pairing) -> _Pairing:
+        calendar = self._calendar
+        return self._pair(
+            calendar.next_session(pairing.real_day), calendar.next_session(pairing.history_day)
+        )
+
+    def _previous(self, pairing: _Pairing) -> _Pairing:
+        calendar = self._calendar
+        return self._pair(
+            calendar.previous_session(pairing.real_day),
+            calendar.previous_session(pairing.history_day),
+        )
+
+    def _pairing_at(self, moment: datetime, *, side: int) -> _Pairing:
+        """The pairing whose open..next open holds ``moment`` on the real (0) or historical
+        (1) side; walks from the last one found, as time mostly moves forward a little."""
+        pairing = self._pairing
+        while moment < (pairing.real, pairing.history)[side][0]:
+            pairing = self._previous(pairing)
+        while moment >= (pairing.real, pairing.history)[side][2]:
+            pairing = self._next(pairing)
+        self._pairing = pairing
+        return pairing

@@ -1,4 +1,5 @@
-"""Clocks: the wall clock, accelerated simulated time and the 1x replay of a historical day."""
+"""Clocks: the wall clock, accelerated simulated time and the replay of historical sessions on
+the real ones (a closed real day waits for the next real session)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from v6.clock import LiveClock, ReplayClock, SimClock
+from v6.clock import NEW_YORK, LiveClock, ReplayClock, ReplaySession, SimClock
 
 START = datetime(2020, 3, 16, 13, 30, tzinfo=UTC)
 
@@ -15,10 +16,11 @@ START = datetime(2020, 3, 16, 13, 30, tzinfo=UTC)
 class RecordingDriver:
     """A time driver that records its calls and can pretend the market is closed."""
 
-    def __init__(self, jump_to: datetime | None = None) -> None:
+    def __init__(self, jump_to: datetime | None = None, now: datetime = START) -> None:
         self.calls: list[tuple[datetime, bool]] = []
         self.jump_to = jump_to
         self.finished = False
+        self.now = now
 
     def advance_to(self, when: datetime, *, skip_idle: bool = False) -> datetime:
         self.calls.append((when, skip_idle))
@@ -96,6 +98,35 @@ def test_sim_clock_rejects_naive_times() -> None:
         SimClock(START, pace=-1)
 
 
+def test_halted_clocks_are_finished() -> None:
+    clocks = (LiveClock(), SimClock(START), ReplayClock(date(2020, 3, 16)))
+    for clock in clocks:
+        assert not clock.finished
+        clock.halt()
+        assert clock.finished
+
+
+def new_york(*moment: int) -> datetime:
+    return datetime(*moment, tzinfo=NEW_YORK).astimezone(UTC)  # type: ignore[misc]
+
+
+class FakeWall:
+    """A wall clock that moves only when the replay sleeps on it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def replay(replay_day: date, wall: FakeWall) -> ReplayClock:
+    return ReplayClock(replay_day, wall=wall, real_sleep=wall.sleep)
+
+
 def test_replay_keeps_new_york_time_of_day_across_daylight_saving() -> None:
     # 10:30 in New York on a summer day (EDT, UTC-4) replays 10:30 of a winter day (EST, UTC-5).
     wall = datetime(2026, 7, 15, 14, 30, tzinfo=UTC)
@@ -107,7 +138,7 @@ def test_replay_keeps_new_york_time_of_day_across_daylight_saving() -> None:
 def test_replay_runs_at_one_x_and_lets_the_exchange_catch_up() -> None:
     wall = [datetime(2026, 7, 15, 13, 30, tzinfo=UTC)]
     waits = RecordingSleep()
-    driver = RecordingDriver()
+    driver = RecordingDriver(now=new_york(2020, 3, 16, 9, 30))
     clock = ReplayClock(
         date(2020, 3, 16), date(2026, 7, 15), wall=lambda: wall[0], real_sleep=waits
     )
@@ -124,11 +155,98 @@ def test_replay_runs_at_one_x_and_lets_the_exchange_catch_up() -> None:
     assert driver.calls[0] == (start, False), "real time never skips the closed market"
 
 
-def test_replay_session_day_defaults_to_today_in_new_york() -> None:
-    wall = datetime(2026, 7, 16, 2, 0, tzinfo=UTC)  # still July 15 in New York
-    clock = ReplayClock(date(2020, 3, 16), wall=lambda: wall)
-    assert clock.now().astimezone(UTC).date() == date(2020, 3, 17)
-    assert clock.now() == datetime(2020, 3, 17, 2, 0, tzinfo=UTC)
+def test_on_thanksgiving_the_replay_waits_for_fridays_session() -> None:
+    wall = FakeWall(new_york(2026, 11, 26, 7, 0))  # Thanksgiving: NYSE closed
+    clock = replay(date(2020, 2, 3), wall)
+    friday = ReplaySession(
+        day=date(2026, 11, 27),
+        replays=date(2020, 2, 3),
+        opens_at=new_york(2026, 11, 27, 9, 30),
+        closes_at=new_york(2026, 11, 27, 13, 0),  # a half day
+    )
+    assert clock.session() == friday
+    historical_open = new_york(2020, 2, 3, 9, 30)
+    assert clock.now() < historical_open
+    assert clock.real_delay(historical_open) == 26.5 * 3600
+    asyncio.run(clock.sleep_until(historical_open))
+    assert (wall.now, clock.now()) == (friday.opens_at, historical_open)
+
+
+def test_a_real_half_day_replays_a_whole_historical_session() -> None:
+    wall = FakeWall(new_york(2026, 11, 27, 9, 30))
+    clock = replay(date(2020, 2, 3), wall)
+    asyncio.run(clock.sleep_until(new_york(2020, 2, 3, 12, 45)))  # half of 6.5 hours
+    assert wall.now == new_york(2026, 11, 27, 11, 15)  # half of 3.5 hours
+    asyncio.run(clock.sleep_until(new_york(2020, 2, 3, 16, 0)))
+    assert wall.now == new_york(2026, 11, 27, 13, 0)
+
+
+def test_each_real_session_replays_the_next_historical_one() -> None:
+    wall = FakeWall(new_york(2026, 11, 28, 12, 0))  # a Saturday
+    clock = replay(date(2020, 2, 3), wall)
+    assert (clock.session().day, clock.session().replays) == (date(2026, 11, 30), date(2020, 2, 3))
+    wall.now = new_york(2026, 12, 1, 10, 0)  # Tuesday's session replays Tuesday 2020-02-04
+    assert clock.now() == new_york(2020, 2, 4, 10, 0)
+    assert clock.session() == ReplaySession(
+        date(2026, 12, 1),
+        date(2020, 2, 4),
+        new_york(2026, 12, 1, 9, 30),
+        wall.now + timedelta(hours=6),
+    )
+
+
+def test_the_closed_time_between_sessions_replays_in_proportion() -> None:
+    # Friday's session replays Monday 2020-02-03: the weekend after it (Friday 16:00 .. Monday
+    # 09:30, 65.5 h) replays that Monday's night (16:00 .. Tuesday 09:30, 17.5 h).
+    wall = FakeWall(new_york(2026, 12, 4, 10, 0))
+    clock = replay(date(2020, 2, 3), wall)
+    assert clock.now() == new_york(2020, 2, 3, 10, 0)
+    wall.now = new_york(2026, 12, 4, 16, 0)
+    assert clock.now() == new_york(2020, 2, 3, 16, 0)
+    wall.now = new_york(2026, 12, 6, 0, 45)  # half of the weekend
+    assert clock.now() == new_york(2020, 2, 4, 0, 45)  # half of the night
+    wall.now = new_york(2026, 12, 7, 9, 30)
+    assert clock.now() == new_york(2020, 2, 4, 9, 30)
+
+
+def test_after_the_close_the_replay_waits_for_the_next_session() -> None:
+    wall = FakeWall(new_york(2026, 11, 25, 17, 0))  # Wednesday after the close
+    clock = replay(date(2020, 2, 3), wall)
+    assert clock.session().day == date(2026, 11, 27)
+
+
+def test_a_resumed_replay_carries_on_from_the_exchange() -> None:
+    wall = FakeWall(new_york(2026, 12, 1, 8, 0))
+    clock = replay(date(2020, 2, 3), wall)
+    clock.attach(RecordingDriver(now=new_york(2020, 2, 5, 11, 0)))
+    assert clock.session().replays == date(2020, 2, 5)
+    clock.attach(RecordingDriver(now=new_york(2020, 2, 5, 16, 0)))  # stopped at its close
+    assert clock.session().replays == date(2020, 2, 6)
+
+
+def test_an_accelerated_replay_waits_a_fraction_of_the_real_time() -> None:
+    wall = FakeWall(new_york(2026, 11, 26, 7, 0))
+    clock = replay(date(2020, 2, 3), wall)
+    clock.accelerate(3600)
+    assert clock.real_delay(new_york(2020, 2, 3, 9, 30)) == 26.5
+    wall.now += timedelta(seconds=26.5)
+    assert clock.real_now() == new_york(2026, 11, 27, 9, 30)
+    assert clock.now() == new_york(2020, 2, 3, 9, 30)
+    with pytest.raises(ValueError, match="pace"):
+        clock.accelerate(0)
+
+
+def test_halting_a_replay_wakes_its_sleepers() -> None:
+    clock = ReplayClock(date(2020, 2, 3))
+
+    async def sleep_then_halt() -> None:
+        sleeper = asyncio.ensure_future(clock.sleep(24 * 3600.0))
+        await asyncio.sleep(0)
+        clock.halt()
+        await asyncio.wait_for(sleeper, timeout=10)
+
+    asyncio.run(sleep_then_halt())
+    assert clock.finished
 
 
 def test_replay_rejects_datetimes_for_days() -> None:
