@@ -45,7 +45,7 @@ from v6.brokers.base import Broker
 from v6.brokers.errors import BrokerError
 from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
-from v6.clock import NEW_YORK, Clock
+from v6.clock import NEW_YORK, Clock, ReplayClock
 from v6.config import V6Config
 from v6.config.broker import BrokerKind
 from v6.decisions import CycleContext, CycleDecisions, DecisionEngine
@@ -158,7 +158,8 @@ def build_engine(
 ) -> TradingEngine:
     """Wire ``config`` into an engine (see the module docstring). ``data_dir`` holds the
     tables and the exchange journal (default: the storage location); ``replay_on`` runs the
-    simulated exchange on the real clock from that real day; ``dry_run`` overrides
+    simulated exchange on the real clock from that real day (``engine.time_acceleration``
+    > 0 runs that clock so many times faster than the wall clock); ``dry_run`` overrides
     ``engine.dry_run``."""
     if config.broker.kind is not BrokerKind.SIM:
         raise UnsupportedBrokerError(
@@ -175,6 +176,8 @@ def build_engine(
         replay_on=replay_on,
         pace=config.engine.time_acceleration,
     )
+    if isinstance(sim.clock, ReplayClock) and config.engine.time_acceleration > 0:
+        sim.clock.accelerate(config.engine.time_acceleration)
     store = Store.from_config(config.storage, app_id=ENGINE_APP_ID)
     return TradingEngine(wire(config, sim.broker, sim.clock, store, dry_run, sim))
 
