@@ -268,6 +268,11 @@ class TradingEngine:
         return timedelta(seconds=seconds)
 
     @property
+    def cycle_interval(self) -> timedelta:
+        """The clock time from one cycle to the next."""
+        return self._interval
+
+    @property
     def equity(self) -> float | None:
         """The last net liquidation value the broker reported."""
         return self._equity
