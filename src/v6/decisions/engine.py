@@ -22,7 +22,7 @@ reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -228,65 +228,96 @@ class CycleDecisions:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Rulebook:
+    """Every rule's plan for one trading date, with their expressions gathered per stage."""
+
+    today: date
+    plans: tuple[RulePlan, ...]
+    leg_columns: tuple[pl.Expr, ...]
+    aggregations: tuple[pl.Expr, ...]
+    columns: tuple[pl.Expr, ...]
+    flags: tuple[pl.Expr, ...]
+
+    @classmethod
+    def of(cls, config: DecisionsConfig, today: date) -> _Rulebook:
+        plans = tuple(rule(config, today) for rule in RULES)
+        flags = (
+            (pl.lit(plan.enabled) & plan.triggered).fill_null(False).alias(f"{plan.name}.triggered")
+            for plan in plans
+        )
+        return cls(
+            today,
+            plans,
+            leg_columns=tuple(expr for plan in plans for expr in plan.leg_columns),
+            aggregations=tuple(expr for plan in plans for expr in plan.aggregations),
+            columns=tuple(expr for plan in plans for expr in plan.columns),
+            flags=(*flags, _absurd_market(config.market_veto).alias("market_absurd")),
+        )
+
+
 class DecisionEngine:
     """The rule book of `DecisionsConfig`, evaluated for the whole book at once."""
 
     def __init__(self, config: DecisionsConfig) -> None:
         self._config = config
-        self._plans: tuple[date, tuple[RulePlan, ...]] | None = None
+        self._rulebook: _Rulebook | None = None
 
     def plans(self, today: date) -> tuple[RulePlan, ...]:
         """Every rule's plan for ``today`` (kept until the date changes)."""
-        if self._plans is None or self._plans[0] != today:
-            self._plans = (today, tuple(rule(self._config, today) for rule in RULES))
-        return self._plans[1]
+        return self._rules(today).plans
+
+    def _rules(self, today: date) -> _Rulebook:
+        if self._rulebook is None or self._rulebook.today != today:
+            self._rulebook = _Rulebook.of(self._config, today)
+        return self._rulebook
 
     def summarize(self, book: pl.DataFrame, today: date) -> pl.DataFrame:
         """One row per strategy (managed or not): `v6.book.STRATEGY_COLUMNS` plus every
         rule's aggregations. The risk layer reads the same frame."""
-        plans = self.plans(today)
-        legs = leg_view(validate_book(book), today).with_columns(
-            *(expr for plan in plans for expr in plan.leg_columns)
-        )
-        return summarize(legs, [expr for plan in plans for expr in plan.aggregations])
+        rules = self._rules(today)
+        legs = leg_view(validate_book(book), today).with_columns(*rules.leg_columns)
+        return summarize(legs, rules.aggregations)
 
     def evaluate(self, book: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         return self.decide(self.summarize(book, context.today), context)
 
     def decide(self, strategies: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         """Resolve the rules for the managed strategies of a `summarize` frame made for
-        ``context.today``."""
-        plans = self.plans(context.today)
-        frame = _with_context(strategies, context).filter(pl.col("managed"))
-        frame = frame.with_columns(*(expr for plan in plans for expr in plan.columns))
-        frame = frame.with_columns(
-            *(
-                (pl.lit(plan.enabled) & plan.triggered)
-                .fill_null(False)
-                .alias(f"{plan.name}.triggered")
-                for plan in plans
-            ),
-            _absurd_market(self._config.market_veto).alias("market_absurd"),
-        )
-        resolved = _resolve(frame, plans, context, self._config)
-        ordered = frame.hstack(resolved).select(*DECISION_COLUMNS, pl.exclude(DECISION_COLUMNS))
-        return CycleDecisions(context.now, ordered, plans, self._config.market_veto)
+        ``context.today``: the context's columns, every rule's columns, then every rule's
+        flag, in two frame operations whatever the size of the book."""
+        rules = self._rules(context.today)
+        frame = _managed(_with_context(strategies, context))
+        frame = frame.with_columns(*rules.columns)
+        frame = frame.with_columns(*rules.flags)
+        resolved = _resolve(frame, rules.plans, context, self._config)
+        first = ("strategy_id", *(column.name for column in resolved))
+        ordered = frame.hstack(resolved)[[*first, *(n for n in frame.columns if n not in first)]]
+        return CycleDecisions(context.now, ordered, rules.plans, self._config.market_veto)
+
+
+def _managed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame if frame["managed"].all() else frame.filter(pl.col("managed"))
 
 
 def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
-    frame = frame.with_columns(halted=pl.lit(context.halted))
-    for extra, schema in (
-        (context.trailing, TRAILING_SCHEMA),
-        (context.limit_targets, LIMIT_TARGET_SCHEMA),
-    ):
-        side = schema.to_frame() if extra is None else extra.select(schema.names())
-        frame = _attach(frame, side.cast(schema))
-    return frame
+    frame = frame.hstack([pl.Series("halted", [context.halted] * frame.height, pl.Boolean())])
+    frame = _attach(frame, context.trailing, TRAILING_SCHEMA)
+    return _attach(frame, context.limit_targets, LIMIT_TARGET_SCHEMA)
 
 
-def _attach(frame: pl.DataFrame, side: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with ``side``'s columns by strategy_id: side by side when ``side`` lists the
-    same strategies in the same order (the trailing-stop context does), else a left join."""
+def _attach(frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
+    """``frame`` with ``side``'s columns of ``schema`` by strategy_id: nulls when there is no
+    side or it is empty, side by side when ``side`` lists the same strategies in the same
+    order (the trailing-stop context does), else a left join."""
+    names = schema.names()
+    if side is None or side.height == 0:
+        return frame.hstack(
+            [pl.Series(name, [None] * frame.height, schema[name]) for name in names[1:]]
+        )
+    side = side[names]
+    if side.schema != schema:
+        side = side.cast(schema)
     if side["strategy_id"].equals(frame["strategy_id"]):
         return frame.hstack(side.drop("strategy_id"))
     unique = side.unique("strategy_id", keep="first", maintain_order=True)
@@ -328,9 +359,9 @@ def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
 
 def _resolve(
     frame: pl.DataFrame, plans: tuple[RulePlan, ...], context: CycleContext, config: DecisionsConfig
-) -> pl.DataFrame:
+) -> list[pl.Series]:
     """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every row, resolved
-    with integer codes in numpy and named in polars."""
+    with integer codes in numpy and then named."""
     flags = np.column_stack([frame[f"{plan.name}.triggered"].to_numpy() for plan in plans])
     winner = _winners(flags, context.halted and not config.halt.close_positions)
     codes = np.array([_ACTION_CODES[plan.action] for plan in plans] + [_ACTION_CODES[Action.HOLD]])
@@ -354,22 +385,22 @@ def _named(
     action: IntArray,
     vetoed: npt.NDArray[np.bool_],
     roll_to_close: npt.NDArray[np.bool_],
-) -> pl.DataFrame:
-    """Rule and action names gathered by index (``-1``: no rule)."""
+) -> list[pl.Series]:
+    """Rule and action names picked by index (``-1``: no rule)."""
     count = len(plans)
-    labels = pl.Series(
-        [plan.name for plan in plans] + [HOLD_RULE, VETO_RULE, None], dtype=pl.String()
-    )
+    labels = [plan.name for plan in plans] + [HOLD_RULE, VETO_RULE, None]
     deciding = np.where(winner < 0, count, winner)
     catastrophic = next(i for i, plan in enumerate(plans) if plan.name == "catastrophic_move")
-    actions = pl.Series([member.value for member in Action], dtype=pl.String())
-    return pl.DataFrame(
-        {
-            "action": actions.gather(np.where(vetoed, _ACTION_CODES[Action.HOLD], action)),
-            "rule": labels.gather(np.where(vetoed, count + 1, deciding)),
-            "priority": np.where(vetoed, 0, winner + 1).astype(np.int64),
-            "vetoed_rule": labels.gather(np.where(vetoed, deciding, count + 2)),
-            "marketable": winner == catastrophic,
-            "roll_to_close": roll_to_close,
-        }
-    )
+    actions = [member.value for member in Action]
+    return [
+        _picked("action", actions, np.where(vetoed, _ACTION_CODES[Action.HOLD], action)),
+        _picked("rule", labels, np.where(vetoed, count + 1, deciding)),
+        pl.Series("priority", np.where(vetoed, 0, winner + 1).astype(np.int64)),
+        _picked("vetoed_rule", labels, np.where(vetoed, deciding, count + 2)),
+        pl.Series("marketable", winner == catastrophic),
+        pl.Series("roll_to_close", roll_to_close),
+    ]
+
+
+def _picked(name: str, names: Sequence[str | None], index: IntArray) -> pl.Series:
+    return pl.Series(name, [names[i] for i in index.tolist()], dtype=pl.String())
