@@ -51,8 +51,8 @@ class TokenBucket:
     """``capacity`` tokens, refilled at ``rate`` per second of clock time; starts full."""
 
     def __init__(self, rate: float, capacity: int, start: datetime) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
-            raise ValueError(f"TokenBucket rate = {rate!r}: expected a number > 0")
+        if not _is_positive_number(rate):
+            raise ValueError(f"TokenBucket rate = {rate!r}: expected a finite number > 0")
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"TokenBucket capacity = {capacity!r}: expected an integer >= 1")
         self.rate = float(rate)
@@ -63,13 +63,18 @@ class TokenBucket:
     @classmethod
     def within(cls, rate: float, capacity: int, limit: float, start: datetime) -> TokenBucket:
         """A bucket whose worst second (``capacity + rate``) stays within ``limit``."""
+        bucket = cls(rate, capacity, start)
+        if not _is_positive_number(limit):
+            raise ValueError(
+                f"broker.pacing_messages_per_second = {limit!r}: expected a finite number > 0"
+            )
         if rate + capacity > limit:
             raise PacingBudgetError(
                 f"sync.snapshot_rate_per_second + sync.snapshot_burst = {rate} + {capacity}: "
                 f"expected at most broker.pacing_messages_per_second ({limit}), or one second "
                 "could carry more messages than the broker accepts (error 100)"
             )
-        return cls(rate, capacity, start)
+        return bucket
 
     def available(self, now: datetime) -> float:
         """Tokens that may be taken at ``now``."""
@@ -118,6 +123,15 @@ class TokenBucket:
             raise ValueError(
                 f"token count = {count}: expected at most the bucket's capacity ({self.capacity})"
             )
+
+
+def _is_positive_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 class PacedBroker(Broker):

@@ -1,17 +1,23 @@
 """The message budget (a token bucket): never more than ``capacity + rate`` messages in any
 second, so a bucket built `within` the broker's limit never causes a pacing error (checked
-against the simulated broker's own sliding-window pacer)."""
+against the simulated broker's own sliding-window pacer); and the ``PacedBroker``, which takes
+each request's tokens from it as the port counts messages."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from brokers_sim_fakes import call, open_fake, put, run, single
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from v6.brokers.pacing import PacingBudgetError, TokenBucket
+from v6.brokers import ErrorEvent, PacingViolationError
+from v6.brokers.pacing import PacedBroker, PacingBudgetError, TokenBucket
+from v6.brokers.sim import Simulation
 from v6.brokers.sim.broker import Pacer
 from v6.clock import SimClock
 
@@ -57,10 +63,19 @@ def test_a_bucket_that_could_exceed_the_broker_limit_is_refused() -> None:
 @pytest.mark.parametrize(
     ("rate", "capacity", "count", "message"),
     [
-        (0.0, 1, 1, "rate"),
-        (1.0, 0, 1, "capacity"),
-        (1.0, 2, 3, "capacity \\(2\\)"),
-        (1.0, 2, 0, "integer >= 1"),
+        (0.0, 1, 1, r"rate = 0.0: expected a finite number > 0"),
+        (-45.0, 1, 1, r"rate = -45.0: expected a finite number > 0"),
+        (math.nan, 1, 1, r"rate = nan: expected a finite number > 0"),
+        (math.inf, 1, 1, r"rate = inf: expected a finite number > 0"),
+        ("45", 1, 1, r"rate = '45': expected a finite number > 0"),
+        (True, 1, 1, r"rate = True: expected a finite number > 0"),
+        (1.0, 0, 1, r"capacity = 0: expected an integer >= 1"),
+        (1.0, 4.0, 1, r"capacity = 4.0: expected an integer >= 1"),
+        (1.0, True, 1, r"capacity = True: expected an integer >= 1"),
+        (1.0, 2, 3, r"token count = 3: expected at most the bucket's capacity \(2\)"),
+        (1.0, 2, 0, r"token count = 0: expected an integer >= 1"),
+        (1.0, 2, 1.5, r"token count = 1.5: expected an integer >= 1"),
+        (1.0, 2, True, r"token count = True: expected an integer >= 1"),
     ],
 )
 def test_bad_arguments_name_what_was_expected(
@@ -68,6 +83,23 @@ def test_bad_arguments_name_what_was_expected(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         TokenBucket(rate, capacity, START).take(count, START)
+
+
+@pytest.mark.parametrize("limit", [0.0, -50.0, math.nan, math.inf, "50"])
+def test_a_bucket_within_a_limit_that_is_no_limit_is_refused(limit: float) -> None:
+    with pytest.raises(
+        ValueError, match=r"broker.pacing_messages_per_second = .*: expected a finite number > 0"
+    ):
+        TokenBucket.within(45.0, 4, limit, START)
+
+
+def test_naive_times_are_refused_not_guessed() -> None:
+    naive = datetime(2024, 3, 4, 14, 30)
+    with pytest.raises(ValueError, match=r"TokenBucket start = .*: expected a timezone-aware"):
+        TokenBucket(45.0, 4, naive)
+    bucket = TokenBucket(45.0, 4, START)
+    with pytest.raises(ValueError, match=r"now = .*: expected a timezone-aware"):
+        bucket.take(1, naive)
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,3 +135,99 @@ def test_acquire_sleeps_on_the_clock_until_the_tokens_are_there() -> None:
     asyncio.run(take_six())
 
     assert clock.now() - START == timedelta(seconds=0.4)
+
+
+# -- PacedBroker on the simulated exchange -------------------------------------------------
+
+
+def paced(capacity: int = 8) -> tuple[Simulation, PacedBroker, TokenBucket]:
+    sim, _ = open_fake()
+    bucket = TokenBucket(45.0, capacity, sim.clock.now())
+    return sim, PacedBroker(sim.broker, bucket, sim.clock), bucket
+
+
+Request = Callable[[PacedBroker], Awaitable[object]]
+ORDER = single(put(300), 1, 1, 1.05)
+TOKENS_PER_REQUEST: dict[str, tuple[Request, int]] = {
+    "option chain": (lambda b: b.option_chain("SPY"), 1),
+    "snapshot of three": (lambda b: b.snapshot_quotes([put(300), put(305), call(400)]), 3),
+    "qualify two": (lambda b: b.qualify([put(300), call(400)]), 2),
+    "subscribe": (lambda b: b.subscribe_quotes(put(300)), 1),
+    "unsubscribe": (lambda b: b.unsubscribe_quotes(put(300)), 1),
+    "what-if": (lambda b: b.what_if(ORDER), 1),
+    "place": (lambda b: b.place_order(ORDER), 1),
+    "bracket": (lambda b: b.place_bracket(ORDER, -2.00, -0.50), 3),
+    "account values": (lambda b: b.account_values(), 0),
+    "positions": (lambda b: b.positions(), 0),
+    "open orders": (lambda b: b.open_orders(), 0),
+    "executions": (lambda b: b.executions(), 0),
+}
+
+
+@pytest.mark.parametrize("name", list(TOKENS_PER_REQUEST))
+def test_each_request_takes_a_token_per_message_as_the_port_counts_them(name: str) -> None:
+    request, tokens = TOKENS_PER_REQUEST[name]
+    sim, broker, bucket = paced()
+
+    async def scenario() -> None:
+        await broker.connect()
+        now = sim.clock.now()
+        await request(broker)
+        assert sim.clock.now() == now
+        assert bucket.available(now) == bucket.capacity - tokens
+
+    run(scenario())
+
+
+def test_modifying_and_cancelling_an_order_take_one_token_each() -> None:
+    sim, broker, bucket = paced()
+
+    async def scenario() -> None:
+        await broker.connect()
+        now = sim.clock.now()
+        state = await broker.place_order(ORDER)
+        await broker.modify_order(state.order_id, limit_price=1.10)
+        await broker.cancel_order(state.order_id)
+        assert bucket.available(now) == bucket.capacity - 3
+
+    run(scenario())
+
+
+def test_a_snapshot_beyond_the_burst_goes_out_in_batches_waiting_for_tokens() -> None:
+    sim, broker, _ = paced(capacity=4)
+    contracts = [put(k) for k in range(300, 350, 5)]
+
+    async def scenario() -> None:
+        await broker.connect()
+        stream = sim.broker.events()
+        start = sim.clock.now()
+        quotes = await broker.snapshot_quotes(contracts)
+        assert [q.contract for q in quotes] == contracts
+        waited = (sim.clock.now() - start).total_seconds()
+        assert waited == pytest.approx((len(contracts) - 4) / 45.0, abs=1e-5)
+        assert not [e for e in stream.drain() if isinstance(e, ErrorEvent)]
+
+    run(scenario())
+
+
+def test_a_pacing_error_from_another_sender_empties_the_bucket_and_is_raised() -> None:
+    sim, broker, bucket = paced()
+    strikes = range(300, 505, 5)
+    others = ([put(k) for k in strikes] + [call(k) for k in strikes])[:50]
+
+    async def scenario() -> None:
+        await broker.connect()
+        await sim.broker.snapshot_quotes(others)
+        now = sim.clock.now()
+        with pytest.raises(PacingViolationError) as error:
+            await broker.option_chain("SPY")
+        assert error.value.code == 100
+        assert bucket.available(now) == 0
+
+    run(scenario())
+
+
+def test_a_paced_broker_is_not_paced_twice() -> None:
+    _, broker, bucket = paced()
+    with pytest.raises(ValueError, match="expected an unpaced broker"):
+        PacedBroker(broker, bucket, SimClock(START))
