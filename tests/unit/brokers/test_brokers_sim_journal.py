@@ -28,7 +28,7 @@ from v6.brokers import (
     QuoteEvent,
     TimeInForce,
 )
-from v6.brokers.sim import JournalMismatchError, Simulation
+from v6.brokers.sim import JournalMismatchError, SimExchange, Simulation
 from v6.brokers.sim.journal import JOURNAL_FILE, Journal
 from v6.config.broker import FaultInjectionConfig
 
@@ -163,9 +163,73 @@ def test_compaction_keeps_the_journal_short_and_resumable(tmp_path: Path) -> Non
     assert journal.open(header) is None
     for i in range(12):
         journal.record_state({"time": f"t{i}", "value": i})
-        journal.record_clock(f"c{i}")
+        journal.record_clock({"time": f"c{i}"})
     journal.close()
     assert len((tmp_path / JOURNAL_FILE).read_text().splitlines()) <= 6
-    resumed = Journal(tmp_path).open(header)
-    assert resumed is not None
-    assert (resumed.state["value"], resumed.time) == (11, "c11")
+    assert Journal(tmp_path).open(header) == {"time": "c11", "value": 11}
+
+
+def test_clock_records_overwrite_only_the_fields_they_carry(tmp_path: Path) -> None:
+    header = {"run": "r"}
+    journal = Journal(tmp_path)
+    journal.open(header)
+    journal.record_state({"time": "t0", "market_time": "m0", "value": 1})
+    journal.record_clock({"time": "t1", "market_time": "m1"})
+    journal.record_clock({"time": "t2"})
+    journal.close()
+    assert Journal(tmp_path).open(header) == {"time": "t2", "market_time": "m1", "value": 1}
+
+
+@pytest.mark.parametrize("clock", [{}, {"time": "t", "seq": 3}, {"kind": "state"}])
+def test_a_clock_record_carries_only_state_fields(tmp_path: Path, clock: dict[str, str]) -> None:
+    journal = Journal(tmp_path)
+    journal.open({"run": "r"})
+    with pytest.raises(ValueError, match="clock record fields"):
+        journal.record_clock(clock)
+
+
+def journaled_state(directory: Path) -> dict[str, object]:
+    """What the journal on disk resumes to: the last state, then the later clock fields."""
+    state: dict[str, object] = {}
+    for line in (directory / "sim" / JOURNAL_FILE).read_text().splitlines()[1:]:
+        record = json.loads(line)
+        fields = record["state"] if record["kind"] == "state" else record
+        state.update((k, v) for k, v in fields.items() if k not in ("kind", "seq"))
+    return state
+
+
+def test_after_every_change_the_journal_resumes_to_the_state_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exchange decides what to journal without serializing its state: after each
+    journaling, the file must still hold exactly the state (quote faults, outages, fills)."""
+    faults = FaultInjectionConfig(
+        reject_rate=0.1,
+        partial_fill_rate=0.3,
+        disconnect_rate=0.05,
+        stale_quote_rate=0.2,
+        bad_quote_rate=0.2,
+    )
+    sim, _ = open_fake(market(), data_dir=tmp_path, seed=7, faults=faults)
+    commit = SimExchange._commit
+    checks: list[bool] = []
+
+    def checked_commit(exchange: SimExchange) -> None:
+        commit(exchange)
+        checks.append(
+            json.dumps(journaled_state(tmp_path), sort_keys=True) == sim.exchange.state_json()
+        )
+
+    monkeypatch.setattr(SimExchange, "_commit", checked_commit)
+
+    async def trade() -> None:
+        await sim.broker.connect()
+        await sim.broker.subscribe_quotes(call(400))
+        for index in range(STEPS):
+            await act(sim, index)
+            await sim.broker.snapshot_quotes([put(390), call(405), put(395)])
+            await step(sim)
+
+    run(trade())
+    assert len(checks) > 2 * STEPS
+    assert all(checks)

@@ -107,7 +107,7 @@ class SimExchange:
             now = require_utc(market.now, "market.now")
             state = ExchangeState.fresh(config, now, new_york_date(now), account_id)
         else:
-            state = ExchangeState.from_json(recovered.state, recovered.time)
+            state = ExchangeState.from_json(recovered)
             market.seek(state.market_time)
         self._state = state
         self.faults = Faults(config.faults, state.fault_rng, state.quote_rng, state.counters)
@@ -118,7 +118,7 @@ class SimExchange:
         self._dividends = dividends
         self._strikes: dict[tuple[str, date], frozenset[Decimal]] = {}
         self._desk = RequestDesk(self)
-        self._journaled: tuple[str, str] = ("", "")
+        self._journaled: tuple[tuple[object, ...], dict[str, str]] | None = None
         self._commit()
 
     # -- the broker's view ------------------------------------------------------------------
@@ -468,13 +468,13 @@ class SimExchange:
             self.report(child, time)
 
     def _commit(self) -> None:
+        """Journal the state after a call: all of it (fsync'd) when anything but the clock
+        fields changed, else the clock fields when they moved."""
         if self._journal is None:
             return
-        data = self._state.to_json()
-        time = data.pop("time")
-        content = json.dumps(data, sort_keys=True, allow_nan=False)
-        if content != self._journaled[0]:
-            self._journal.record_state({"time": time, **data})
-        elif time != self._journaled[1]:
-            self._journal.record_clock(time)
-        self._journaled = (content, time)
+        content, clock = self._state.content_key(), self._state.clock_json()
+        if self._journaled is None or content != self._journaled[0]:
+            self._journal.record_state(self._state.to_json())
+        elif clock != self._journaled[1]:
+            self._journal.record_clock(clock)
+        self._journaled = (content, clock)

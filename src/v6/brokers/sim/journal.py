@@ -8,21 +8,22 @@ One record per line:
   positions, orders, id counters, generator states, fault counters, the session's executions)
   after anything but the clock changed. Written, flushed and fsync'd before the call that
   changed it returns.
-* ``{"kind": "clock", "seq": n, "time": "..."}`` - the clock moved and nothing else changed.
-  Flushed to the operating system (it survives a killed process) but not fsync'd: losing one to
-  a power cut only replays a few quiet steps.
+* ``{"kind": "clock", "seq": n, "time": "...", "market_time": "..."}`` - only the state's
+  clock fields moved (the clock, and the market over quiet steps): the record carries those
+  fields, nothing else changed. Flushed to the operating system (it survives a killed
+  process) but not fsync'd: losing one to a power cut only replays a few quiet steps.
 
-Resuming reads the header, the last state and the clock lines after it; a torn last line
-(the process killed mid-write) is ignored. The file is then compacted - rewritten as header +
-last state to a temporary file, fsync'd and renamed over the journal, which is atomic - and
-again whenever it grows past ``compact_after`` records.
+Resuming reads the header, the last state and the clock lines after it, whose fields
+overwrite the state's (a record may carry only some, e.g. ``time``); a torn last line (the
+process killed mid-write) is ignored. The file is then compacted - rewritten as header +
+the state to resume from to a temporary file, fsync'd and renamed over the journal, which is
+atomic - and again whenever it grows past ``compact_after`` records.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,16 +34,11 @@ DEFAULT_COMPACT_AFTER = 10_000
 Json = dict[str, Any]
 
 
+_RECORD_FIELDS = frozenset({"kind", "seq"})
+
+
 class JournalMismatchError(ValueError):
     """The journal on disk belongs to a different run (or a different journal version)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Recovered:
-    """The state to resume from; ``time`` is the latest clock time recorded after it."""
-
-    state: Json
-    time: str
 
 
 class Journal:
@@ -59,8 +55,9 @@ class Journal:
         self._seq = 0
         self._records = 0
 
-    def open(self, run: Json) -> Recovered | None:
-        """Start a journal for ``run``, or resume the one on disk; returns what to resume."""
+    def open(self, run: Json) -> Json | None:
+        """Start a journal for ``run``, or resume the one on disk; returns the state to resume
+        from (the last state with the later clock records' fields)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._header = {"kind": "header", "version": JOURNAL_VERSION, "run": run}
         recovered = self._read(run) if self.path.exists() else None
@@ -70,10 +67,16 @@ class Journal:
     def record_state(self, state: Json) -> None:
         self._append({"kind": "state", "seq": self._next_seq(), "state": state}, durable=True)
         if self._records >= self._compact_after:
-            self._rewrite(Recovered(state, state["time"]))
+            self._rewrite(state)
 
-    def record_clock(self, time: str) -> None:
-        self._append({"kind": "clock", "seq": self._next_seq(), "time": time}, durable=False)
+    def record_clock(self, clock: Json) -> None:
+        """Record that only ``clock`` (some of the state's fields, e.g. ``time``) changed."""
+        if not clock or _RECORD_FIELDS & clock.keys():
+            raise ValueError(
+                f"clock record fields {sorted(clock)!r}: expected one or more state fields "
+                "(not 'kind' or 'seq')"
+            )
+        self._append({"kind": "clock", "seq": self._next_seq(), **clock}, durable=False)
 
     def close(self) -> None:
         if self._file is not None:
@@ -93,7 +96,7 @@ class Journal:
             os.fsync(self._file.fileno())
         self._records += 1
 
-    def _read(self, run: Json) -> Recovered | None:
+    def _read(self, run: Json) -> Json | None:
         lines = self.path.read_text(encoding="utf-8").splitlines()
         parsed = [_parse(line, number, len(lines)) for number, line in enumerate(lines, 1)]
         records = [record for record in parsed if record is not None]
@@ -106,22 +109,20 @@ class Journal:
                 f"{header.get('version')!r}), not {run!r}: move it away to start afresh"
             )
         state: Json | None = None
-        time = ""
         for record in records[1:]:
             self._seq = max(self._seq, int(record["seq"]))
             if record["kind"] == "state":
-                state, time = record["state"], record["state"]["time"]
+                state = dict(record["state"])
             elif record["kind"] == "clock" and state is not None:
-                time = record["time"]
-        return None if state is None else Recovered(state, time)
+                state.update((k, v) for k, v in record.items() if k not in _RECORD_FIELDS)
+        return state
 
-    def _rewrite(self, recovered: Recovered | None) -> None:
+    def _rewrite(self, state: Json | None) -> None:
         """Atomically replace the journal with header (+ the state to resume from)."""
         self.close()
         records: list[Json] = [self._header]
-        if recovered is not None:
-            records.append({"kind": "state", "seq": self._next_seq(), "state": recovered.state})
-            records.append({"kind": "clock", "seq": self._next_seq(), "time": recovered.time})
+        if state is not None:
+            records.append({"kind": "state", "seq": self._next_seq(), "state": state})
         temporary = self.path.with_suffix(".jsonl.tmp")
         with temporary.open("w", encoding="utf-8") as handle:
             for record in records:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ from v6.brokers.events import ExecutionEvent
 from v6.brokers.sim import codec
 from v6.brokers.sim.account import Account
 from v6.brokers.sim.faults import FaultCounters
-from v6.brokers.sim.orders import OrderBook
+from v6.brokers.sim.orders import OrderBook, SimOrder
 from v6.config.broker import SimConfig
 
 FILL_STREAM = 1
@@ -20,6 +21,10 @@ FAULT_STREAM = 2
 QUOTE_FAULT_STREAM = 3
 """Independent random streams per seed: fills never shift because faults were drawn, and
 order-side faults never shift because V6 asked for more or fewer quotes."""
+
+
+_order_values = operator.attrgetter(*(f.name for f in fields(SimOrder)))
+_counter_values = operator.attrgetter(*(f.name for f in fields(FaultCounters)))
 
 
 def seeded(seed: int, stream: int) -> np.random.Generator:
@@ -91,6 +96,39 @@ class ExchangeState:
         self.next_exec_id += 1
         return exec_id
 
+    def clock_json(self) -> dict[str, str]:
+        """The clock fields as ``to_json`` writes them: they may move without anything else
+        changing (a clock advance, quiet market steps)."""
+        return {
+            "time": codec.time_to_json(self.time),
+            "market_time": codec.time_to_json(self.market_time),
+        }
+
+    def content_key(self) -> tuple[object, ...]:
+        """What ``to_json`` writes besides the clock fields, as values compared without
+        serializing: equal keys mean the same JSON but for the clock (floats compare by value,
+        so a zero's sign is not seen). Orders and counters enter with every dataclass field,
+        holdings with their contract, quantity and average cost; specs, contracts and
+        executions are frozen and compare by value."""
+        account = self.account
+        return (
+            self.session_day,
+            self.finished,
+            self.next_order_id,
+            self.next_exec_id,
+            account.account_id,
+            account.cash,
+            account.realized_pnl,
+            tuple((c, h.quantity, h.avg_cost) for c, h in account.holdings.items()),
+            tuple(_order_values(order) for order in self.orders.orders.values()),
+            self.fill_rng.bit_generator.state,
+            self.fault_rng.bit_generator.state,
+            self.quote_rng.bit_generator.state,
+            _counter_values(self.counters),
+            self.outage_until,
+            tuple(self.executions),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "time": codec.time_to_json(self.time),
@@ -112,14 +150,13 @@ class ExchangeState:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], time: str) -> ExchangeState:
-        """The state recorded in ``data``, with the clock at ``time`` (a later clock record)."""
+    def from_json(cls, data: dict[str, Any]) -> ExchangeState:
         orders = OrderBook()
         for order_data in data["orders"]:
             orders.add(codec.order_from_json(order_data))
         outage = data["outage_until"]
         return cls(
-            time=codec.time_from_json(time),
+            time=codec.time_from_json(data["time"]),
             market_time=codec.time_from_json(data["market_time"]),
             session_day=date.fromisoformat(data["session_day"]),
             account=codec.account_from_json(data["account"]),
