@@ -1,7 +1,8 @@
 """`v6 run`: the whole system, end to end.
 
 With ``--days`` it runs on the simulated exchange in accelerated time (a progress bar per
-simulated session) and prints a summary from the tables at the end.
+simulated session) and prints a summary from the tables at the end (SIGTERM or SIGINT end it
+early, as below, with the summary so far).
 
 Without ``--days`` it runs on the real clock against the configured broker, until stopped
 (SIGTERM or SIGINT: the cycle in progress ends, the store is flushed, the broker disconnected,
