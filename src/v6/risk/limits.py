@@ -128,20 +128,17 @@ class Exposure:
 
     @classmethod
     def of(cls, strategies: pl.DataFrame) -> Exposure:
-        """The exposure of a strategy frame (`v6.book.summarize`), managed or not."""
-        sums = strategies.select(
-            *(pl.col(name).fill_null(0.0).sum() for name in ("delta", "gamma", "theta", "vega")),
-        ).row(0, named=True)
-        by_symbol = (
-            strategies.filter(pl.col("max_loss").is_not_null())
-            .group_by("underlying")
-            .agg(pl.col("max_loss").sum())
-            .sort("underlying")
-        )
+        """The exposure of a strategy frame (`v6.book.summarize`), managed or not: column
+        sums (unknown Greeks count as zero) and the maximum loss per underlying of the
+        strategies whose maximum loss is known."""
+        known = strategies
+        if strategies["max_loss"].null_count():
+            known = strategies.filter(pl.col("max_loss").is_not_null())
+        by_symbol = known.group_by("underlying").agg(pl.col("max_loss").sum())
         return cls(
             open_strategies=strategies.height,
-            max_loss_by_symbol=tuple(by_symbol.iter_rows()),
-            **{name: float(value) for name, value in sums.items()},
+            max_loss_by_symbol=tuple(sorted(by_symbol.iter_rows())),
+            **{name: _total(strategies[name]) for name in ("delta", "gamma", "theta", "vega")},
         )
 
     @property
@@ -162,6 +159,12 @@ class Exposure:
             open_strategies=self.open_strategies + (candidate.intent.intent is IntentKind.OPEN),
             max_loss_by_symbol=tuple(sorted(losses.items())),
         )
+
+
+def _total(column: pl.Series) -> float:
+    """The column's sum with unknown values as zero (summed as zeros, like the filled
+    column's sum, not skipped)."""
+    return float(column.fill_null(0.0).sum() if column.null_count() else column.sum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,8 @@ def breaches(
 ) -> tuple[LimitBreach, ...]:
     """Every limit the book of ``strategies`` (a `v6.book.summarize` frame) is beyond."""
     found = violations(Exposure.of(strategies), limits, buying_power)
+    if not found:
+        return ()
     managed = strategies.filter(pl.col("managed"))
     return tuple(_with_target(violation, managed) for violation in found)
 

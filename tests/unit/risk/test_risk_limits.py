@@ -229,6 +229,19 @@ def test_the_exposure_of_a_book_sums_every_strategy_managed_or_not() -> None:
     assert exposure.max_loss_by_symbol == (("SPY", 800.0),)
 
 
+def test_unknown_greeks_count_as_zero_and_losses_sum_per_underlying_in_symbol_order() -> None:
+    book = book_frame(
+        ("a", "SPY", True, 10.0, 1.0, 300.0),
+        ("b", "IWM", True, 5.0, 2.0, 200.0),
+        ("c", "SPY", True, 1.0, 4.0, 100.0),
+    ).with_columns(delta=pl.when(pl.col("strategy_id") == "b").then(None).otherwise("delta"))
+    exposure = Exposure.of(book)
+
+    assert (exposure.delta, exposure.vega) == (11.0, 7.0)
+    assert exposure.max_loss_by_symbol == (("IWM", 200.0), ("SPY", 400.0))
+    assert Exposure.of(book.head(0)) == Exposure()
+
+
 def test_a_breach_targets_the_managed_strategy_adding_most_to_it() -> None:
     book = book_frame(
         ("small", "SPY", True, 60.0, 0.0, 500.0),
