@@ -35,6 +35,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 RealSleep = Callable[[float], Awaitable[None]]
 WallClock = Callable[[], datetime]
+SessionTimes = tuple[datetime, datetime, datetime]
+"""A session's open, its close and the next session's open."""
 
 
 class Clock(Protocol):
@@ -203,13 +205,14 @@ class _Pairing:
 
     real_day: date
     history_day: date
-    real: tuple[datetime, datetime, datetime]
-    history: tuple[datetime, datetime, datetime]
+    real: SessionTimes
+    history: SessionTimes
+
+    def times(self, historical: bool) -> SessionTimes:
+        return self.history if historical else self.real
 
 
-def _map_span(
-    moment: datetime, source: tuple[datetime, ...], target: tuple[datetime, ...]
-) -> datetime:
+def _map_span(moment: datetime, source: SessionTimes, target: SessionTimes) -> datetime:
     """``moment`` (inside ``source``'s open..next open) at the same fraction of ``target``'s
     session or closed time; spans of equal length map one to one, exactly."""
     part = 0 if moment <= source[1] else 1
@@ -286,20 +289,21 @@ class ReplayClock:
 
     def now(self) -> datetime:
         real = self.real_now()
-        pairing = self._pairing_at(real, side=0)
+        pairing = self._pairing_at(real)
         return _map_span(real, pairing.real, pairing.history)
 
     def to_wall(self, when: datetime) -> datetime:
         """The real time at which the replay reaches ``when``."""
         moment = require_utc(when, "when")
-        pairing = self._pairing_at(moment, side=1)
+        pairing = self._pairing_at(moment, historical=True)
         return _map_span(moment, pairing.history, pairing.real)
 
     def session(self) -> ReplaySession:
-        """The real session in progress, else the next one, with the session it replays."""
+        """The real session in progress (open <= real time < close), else the next one, with
+        the historical session it replays."""
         real = self.real_now()
-        pairing = self._pairing_at(real, side=0)
-        if real > pairing.real[1]:
+        pairing = self._pairing_at(real)
+        if real >= pairing.real[1]:
             pairing = self._next(pairing)
         return ReplaySession(
             pairing.real_day, pairing.history_day, pairing.real[0], pairing.real[1]
@@ -307,8 +311,15 @@ class ReplayClock:
 
     def real_delay(self, when: datetime) -> float:
         """Wall-clock seconds until the replay reaches ``when`` (0 if it has)."""
-        ahead = (self.to_wall(when) - self.real_now()).total_seconds() / self._pace
-        return max(ahead, 0.0)
+        return self._wall_seconds_until(self.to_wall(when))
+
+    async def wait_real(self, when: datetime) -> None:
+        """Wait (without moving the exchange) until the real time reaches ``when``, or until
+        halted."""
+        await self._wait(self._wall_seconds_until(require_utc(when, "when")))
+
+    def _wall_seconds_until(self, real: datetime) -> float:
+        return max((real - self.real_now()).total_seconds() / self._pace, 0.0)
 
     @property
     def finished(self) -> bool:
@@ -354,7 +365,7 @@ class ReplayClock:
     def _pair(self, real_day: date, history_day: date) -> _Pairing:
         return _Pairing(real_day, history_day, self._times(real_day), self._times(history_day))
 
-    def _times(self, day: date) -> tuple[datetime, datetime, datetime]:
+    def _times(self, day: date) -> SessionTimes:
         calendar = self._calendar
         following = calendar.session_open(calendar.next_session(day))
         return (calendar.session_open(day), calendar.session_close(day), following)
@@ -372,13 +383,13 @@ class ReplayClock:
             calendar.previous_session(pairing.history_day),
         )
 
-    def _pairing_at(self, moment: datetime, *, side: int) -> _Pairing:
-        """The pairing whose open..next open holds ``moment`` on the real (0) or historical
-        (1) side; walks from the last one found, as time mostly moves forward a little."""
+    def _pairing_at(self, moment: datetime, *, historical: bool = False) -> _Pairing:
+        """The pairing whose open..next open holds ``moment`` on the real (or historical)
+        side; walks from the last one found, as time mostly moves forward a little."""
         pairing = self._pairing
-        while moment < (pairing.real, pairing.history)[side][0]:
+        while moment < pairing.times(historical)[0]:
             pairing = self._previous(pairing)
-        while moment >= (pairing.real, pairing.history)[side][2]:
+        while moment >= pairing.times(historical)[2]:
             pairing = self._next(pairing)
         self._pairing = pairing
         return pairing
