@@ -21,9 +21,9 @@ alerted) a second time.
 Why a state table rather than rebuilding the state from risk_events: the events do not carry
 it. The failure window's times, the equity baselines (the day's opening equity, the peak) and
 the trailing stops' peaks, breach counts and last mark times never appear in an event, and
-replaying every event since the first start would grow with history. One merge row per
-component costs nothing while the state is unchanged (an only-if-changed merge commits
-nothing). The catalog commits risk_state after decisions, alerts and risk_events, so a
+replaying every event since the first start would grow with history. A component's row is
+written only when its record changed since the recorder last wrote it (and an only-if-changed
+merge would commit nothing anyway). The catalog commits risk_state after decisions, alerts and risk_events, so a
 committed state never runs ahead of the events of its cycle: after a crash in a flush the
 restored state is the one before that cycle, which the engine then lives through again.
 
@@ -121,6 +121,7 @@ class CycleRecorder:
     def __init__(self, store: Store, alerts: AlertManager | None = None) -> None:
         self._store = store
         self._alerts = alerts or AlertManager(store, AlertsConfig())
+        self._handed: dict[str, Record] = {}
 
     def record(
         self,
@@ -137,5 +138,18 @@ class CycleRecorder:
         recorded = tuple(events)
         self._store.risk_events.record(recorded)
         raised = self._alerts.raise_alerts(map(risk_alert, recorded))
-        self._store.risk_state.save(state.to_records(), at)
+        self._save_changed(state.to_records(), at)
         return raised
+
+    def _save_changed(self, records: Mapping[str, Record], at: datetime) -> None:
+        """Hand the store the components whose record differs from the one this recorder
+        handed it last. The writer keeps what it was handed until it commits it (a failed
+        flush keeps it buffered), and nothing else writes risk_state, so the record left out
+        is the one the table holds or is about to: handing it again would only cost a merge
+        that commits nothing. A new recorder (a restart) hands every component once."""
+        changed = {
+            name: record for name, record in records.items() if self._handed.get(name) != record
+        }
+        if changed:
+            self._store.risk_state.save(changed, at)
+            self._handed.update(changed)

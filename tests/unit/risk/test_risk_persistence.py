@@ -233,14 +233,41 @@ def test_a_replayed_cycle_adds_no_row_and_no_table_version(location: StoreLocati
 
     assert [alert.severity for alert in tripped.alerts] == [Severity.CRITICAL]
     assert again == after_restart == ()
+    assert {f.table for f in same_flush} == {"decisions", "risk_events"}
+    assert {f.table for f in restart_flush} == {"decisions", "risk_events", "risk_state"}
     for flushed in (same_flush, restart_flush):
-        assert {f.table for f in flushed} == {"decisions", "risk_events", "risk_state"}
         assert all(f.rows == 0 and f.sequence is None for f in flushed)
     assert versions(restarted.store) == recorded
     history = restarted.store.decisions.history(since=SCENARIO[1].at)
     assert len(history) == len(flagged(trader.recorded[1]))
     assert len(restarted.store.risk_events.since(SCENARIO[1].at)) == len(tripped.events)
     assert restarted.store.alerts.unacknowledged() == list(tripped.alerts)
+
+
+def test_only_the_state_components_that_changed_are_written_again(
+    location: StoreLocation,
+) -> None:
+    store = Store(location, app_id="engine")
+    recorder = CycleRecorder(store)
+    state = RiskState()
+    tripped = RiskGate(RISK)
+    tripped.halt("operator", NOW)
+    halted = state._replace(breaker=tripped.breaker_state)
+
+    def written(at: datetime, cycle_state: RiskState) -> int:
+        """The rows a cycle without decisions or events hands the writer (risk_state's)."""
+        recorder.record(at, None, (), cycle_state)
+        assert store.writer is not None
+        handed = store.writer.pending_rows
+        store.flush()
+        return handed
+
+    assert written(NOW, state) == 3
+    assert written(NOW + timedelta(seconds=60), state) == 0
+    assert written(NOW + timedelta(seconds=120), halted) == 1
+    assert restore(Store(location)).to_records() == halted.to_records()
+    assert written(NOW + timedelta(seconds=180), state) == 1
+    assert restore(Store(location)).to_records() == state.to_records()
 
 
 def test_intents_breaches_and_breaker_transitions_land_in_risk_events_with_reasons(
