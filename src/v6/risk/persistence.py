@@ -22,10 +22,11 @@ Why a state table rather than rebuilding the state from risk_events: the events 
 it. The failure window's times, the equity baselines (the day's opening equity, the peak) and
 the trailing stops' peaks, breach counts and last mark times never appear in an event, and
 replaying every event since the first start would grow with history. A component's row is
-written only when its record changed since the recorder last wrote it (and an only-if-changed
-merge would commit nothing anyway). The catalog commits risk_state after decisions, alerts and risk_events, so a
-committed state never runs ahead of the events of its cycle: after a crash in a flush the
-restored state is the one before that cycle, which the engine then lives through again.
+written only when its record changed since the recorder last wrote it (an only-if-changed
+merge would commit nothing anyway). The catalog commits risk_state after decisions, alerts
+and risk_events, so a committed state never runs ahead of the events of its cycle: after a
+crash in a flush the restored state is the one before that cycle, which the engine then lives
+through again.
 
 Recording a cycle twice (a replay after a restart, or the same flush again) adds nothing:
 decisions and risk events are keyed by content, alerts already stored are replays the alert
