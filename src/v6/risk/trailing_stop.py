@@ -113,14 +113,9 @@ class TrailingStopManager:
         frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
         config = self._config
-        joined = strategies.select(
-            "strategy_id",
-            "pnl",
-            "max_profit",
-            "mark_time",
-            _fresh_valid_mark(config).alias("valid"),
-        ).join(state.frame, on="strategy_id", how="left", maintain_order="left")
-        fresh = pl.col("valid") & (
+        marks = strategies[list(_MARK_COLUMNS)]
+        joined = marks.join(state.frame, on="strategy_id", how="left", maintain_order="left")
+        fresh = _fresh_valid_mark(config) & (
             pl.col("last_mark_time").is_null() | (pl.col("mark_time") > pl.col("last_mark_time"))
         )
         reaches = (pl.col("max_profit") > 0) & (
@@ -140,7 +135,7 @@ class TrailingStopManager:
         level = pl.col("peak_pnl") * (1 - config.trail_fraction)
         step = step.with_columns(
             breach=pl.col("fresh") & pl.col("armed") & (pl.col("pnl") <= level).fill_null(False),
-            stop_level=level,
+            trailing_level=pl.when(pl.col("armed")).then(level),
         )
         step = step.with_columns(
             breach_marks=pl.when(~pl.col("fresh"))
@@ -162,13 +157,32 @@ class TrailingStopManager:
             | (lasted >= int(config.confirm_seconds * 1_000_000))
         )
         step = step.with_columns(hit=pl.col("hit") | confirmed.fill_null(False))
-        context = step.select(
-            "strategy_id",
-            pl.col("hit").alias("trailing_hit"),
-            pl.col("peak_pnl").alias("trailing_peak"),
-            pl.when(pl.col("armed")).then(pl.col("stop_level")).alias("trailing_level"),
-        ).cast(TRAILING_SCHEMA)
-        return TrailingUpdate(TrailingState(step.select(STATE_SCHEMA.names())), context)
+        return TrailingUpdate(TrailingState(step[STATE_SCHEMA.names()]), _context(step))
+
+
+_MARK_COLUMNS: Final = (
+    "strategy_id",
+    "pnl",
+    "max_profit",
+    "mark_time",
+    "quote_ok",
+    "spread_fraction",
+)
+"""What the stops read of the strategy frame."""
+
+
+def _context(step: pl.DataFrame) -> pl.DataFrame:
+    """Rule 9's context from the advanced stops: columns renamed, cast only when the marks
+    came with other types."""
+    context = pl.DataFrame(
+        [
+            step["strategy_id"],
+            step["hit"].alias("trailing_hit"),
+            step["peak_pnl"].alias("trailing_peak"),
+            step["trailing_level"],
+        ]
+    )
+    return context if context.schema == TRAILING_SCHEMA else context.cast(TRAILING_SCHEMA)
 
 
 def _fresh_valid_mark(config: TrailingStopConfig) -> pl.Expr:
