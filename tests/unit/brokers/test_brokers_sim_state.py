@@ -127,9 +127,10 @@ def test_every_journaled_change_changes_the_content_key(name: str) -> None:
 
 def test_moving_the_clock_fields_keeps_the_content_key() -> None:
     state = fresh()
-    key = state.content_key()
+    key, clock = state.content_key(), state.clock()
     state.time = state.market_time = NOW + timedelta(minutes=5)
     assert state.content_key() == key
+    assert state.clock() != clock
     assert state.clock_json() == {
         "time": "2020-03-16T14:35:00+00:00",
         "market_time": "2020-03-16T14:35:00+00:00",

@@ -117,8 +117,9 @@ class SimExchange:
         self._streams: dict[Contract, int] = {}
         self._dividends = dividends
         self._strikes: dict[tuple[str, date], frozenset[Decimal]] = {}
+        self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
         self._desk = RequestDesk(self)
-        self._journaled: tuple[tuple[object, ...], dict[str, str]] | None = None
+        self._journaled: tuple[tuple[object, ...], tuple[datetime, datetime]] | None = None
         self._commit()
 
     # -- the broker's view ------------------------------------------------------------------
@@ -292,23 +293,34 @@ class SimExchange:
     def _next_step_time(self) -> datetime:
         last = self._market.now
         day = new_york_date(last)
-        if self._calendar.is_session(day):
-            session_open = self._calendar.session_open(day)
+        session = self._session(day)
+        if session is not None:
+            session_open, session_close = session
             if last < session_open:
                 return session_open
             upcoming = last + self._step
-            if upcoming <= self._calendar.session_close(day):
+            if upcoming <= session_close:
                 return upcoming
         return self._calendar.session_open(self._calendar.next_session(day))
+
+    def _session(self, day: date) -> tuple[datetime, datetime] | None:
+        """``day``'s open and close, None without a session (the calendar's answers, kept:
+        the clock asks about the same few days at every advance)."""
+        if day not in self._sessions:
+            calendar = self._calendar
+            self._sessions[day] = (
+                (calendar.session_open(day), calendar.session_close(day))
+                if calendar.is_session(day)
+                else None
+            )
+        return self._sessions[day]
 
     def is_closed(self, time: datetime | None = None) -> bool:
         return self._is_closed(self.now if time is None else time)
 
     def _is_closed(self, time: datetime) -> bool:
-        day = new_york_date(time)
-        if not self._calendar.is_session(day):
-            return True
-        return not self._calendar.session_open(day) <= time <= self._calendar.session_close(day)
+        session = self._session(new_york_date(time))
+        return session is None or not session[0] <= time <= session[1]
 
     def _take_step(self, expected: datetime) -> None:
         closing = self._prices
@@ -472,9 +484,9 @@ class SimExchange:
         fields changed, else the clock fields when they moved."""
         if self._journal is None:
             return
-        content, clock = self._state.content_key(), self._state.clock_json()
+        content, clock = self._state.content_key(), self._state.clock()
         if self._journaled is None or content != self._journaled[0]:
             self._journal.record_state(self._state.to_json())
         elif clock != self._journaled[1]:
-            self._journal.record_clock(clock)
+            self._journal.record_clock(self._state.clock_json())
         self._journaled = (content, clock)

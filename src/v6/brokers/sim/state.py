@@ -25,6 +25,7 @@ order-side faults never shift because V6 asked for more or fewer quotes."""
 
 _order_values = operator.attrgetter(*(f.name for f in fields(SimOrder)))
 _counter_values = operator.attrgetter(*(f.name for f in fields(FaultCounters)))
+_holding_values = operator.attrgetter("quantity", "avg_cost")
 
 
 def seeded(seed: int, stream: int) -> np.random.Generator:
@@ -96,9 +97,13 @@ class ExchangeState:
         self.next_exec_id += 1
         return exec_id
 
+    def clock(self) -> tuple[datetime, datetime]:
+        """The clock fields: they may move without anything else changing (a clock advance,
+        quiet market steps)."""
+        return self.time, self.market_time
+
     def clock_json(self) -> dict[str, str]:
-        """The clock fields as ``to_json`` writes them: they may move without anything else
-        changing (a clock advance, quiet market steps)."""
+        """The clock fields as ``to_json`` writes them."""
         return {
             "time": codec.time_to_json(self.time),
             "market_time": codec.time_to_json(self.market_time),
@@ -108,8 +113,8 @@ class ExchangeState:
         """What ``to_json`` writes besides the clock fields, as values compared without
         serializing: equal keys mean the same JSON but for the clock (floats compare by value,
         so a zero's sign is not seen). Orders and counters enter with every dataclass field,
-        holdings with their contract, quantity and average cost; specs, contracts and
-        executions are frozen and compare by value."""
+        holdings with their quantity and average cost after their contracts; specs, contracts
+        and executions are frozen and compare by value."""
         account = self.account
         return (
             self.session_day,
@@ -119,8 +124,9 @@ class ExchangeState:
             account.account_id,
             account.cash,
             account.realized_pnl,
-            tuple((c, h.quantity, h.avg_cost) for c, h in account.holdings.items()),
-            tuple(_order_values(order) for order in self.orders.orders.values()),
+            tuple(account.holdings),
+            tuple(map(_holding_values, account.holdings.values())),
+            tuple(map(_order_values, self.orders.orders.values())),
             self.fill_rng.bit_generator.state,
             self.fault_rng.bit_generator.state,
             self.quote_rng.bit_generator.state,
