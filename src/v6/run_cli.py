@@ -300,7 +300,8 @@ def _new_york(moment: datetime) -> str:
 
 async def announce_sessions(clock: ReplayClock) -> None:
     """Say when each real session opens and closes and which session it replays: the log of
-    a real-clock run, which waits through closed days."""
+    a real-clock run, which waits through closed days. Every session is announced, even when
+    a busy loop wakes the announcer only after its close."""
     while not clock.finished:
         session = clock.session()
         replays = session.replays.isoformat()
@@ -310,12 +311,13 @@ async def announce_sessions(clock: ReplayClock) -> None:
                 f"{_new_york(session.opens_at)} (replaying {replays})"
             )
             await clock.wait_real(session.opens_at)
-        else:
-            _say(
-                f"{_new_york(clock.real_now())}: session open until "
-                f"{_new_york(session.closes_at)} (replaying {replays})"
-            )
-            await clock.wait_real(session.closes_at)
+            if clock.finished:
+                return
+        _say(
+            f"{_new_york(clock.real_now())}: session open until "
+            f"{_new_york(session.closes_at)} (replaying {replays})"
+        )
+        await clock.wait_real(session.closes_at)
 
 
 async def _run_on_real_clock(engine: TradingEngine, clock: ReplayClock) -> RunStats:
