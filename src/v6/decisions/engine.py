@@ -319,7 +319,7 @@ def _attach(frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema) -
     if side.schema != schema:
         side = side.cast(schema)
     if side["strategy_id"].equals(frame["strategy_id"]):
-        return frame.hstack(side.drop("strategy_id"))
+        return frame.hstack(side[names[1:]])
     unique = side.unique("strategy_id", keep="first", maintain_order=True)
     return frame.join(unique, on="strategy_id", how="left", maintain_order="left")
 
