@@ -16,6 +16,8 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import numpy as np
+
 from v6.brokers.sim.products import STOCK_QUOTE_SIZE, stock_bid_ask
 from v6.brokers.types import Quote
 from v6.domain import Contract, Greeks, OptionContract, StockContract
@@ -39,32 +41,44 @@ def stock_quote(contract: StockContract, spot: float, time: datetime) -> Quote:
     )
 
 
-def _model_greeks(batch: QuoteBatch, row: int) -> Greeks | None:
-    values = (batch.delta[row], batch.gamma[row], batch.theta[row], batch.vega[row])
-    if not all(math.isfinite(float(value)) for value in values):
-        return None
-    delta, gamma, theta, vega = (float(value) for value in values)
-    return Greeks(delta, gamma, theta / DAYS_PER_YEAR, vega / PERCENT)
+def _model_greeks(batch: QuoteBatch) -> list[Greeks | None]:
+    """Each row's model Greeks in IB's units; None where the model has none (not finite)."""
+    columns = (batch.delta, batch.gamma, batch.theta / DAYS_PER_YEAR, batch.vega / PERCENT)
+    rows: list[list[float]] = np.column_stack(columns).tolist()
+    return [Greeks(*row) if all(map(math.isfinite, row)) else None for row in rows]
 
 
 def option_quotes(
     contracts: Sequence[OptionContract], batch: QuoteBatch
 ) -> dict[OptionContract, Quote]:
-    quotes = {}
-    for row, contract in enumerate(contracts):
-        quotes[contract] = Quote(
+    """The batch's rows as quotes (converted column by column: one call per array)."""
+    rows = zip(
+        contracts,
+        batch.bid.tolist(),
+        batch.ask.tolist(),
+        batch.last.tolist(),
+        batch.bid_size.tolist(),
+        batch.ask_size.tolist(),
+        batch.iv.tolist(),
+        _model_greeks(batch),
+        batch.underlying_price.tolist(),
+        strict=True,
+    )
+    return {
+        contract: Quote(
             contract=contract,
             time=batch.time,
-            bid=float(batch.bid[row]),
-            ask=float(batch.ask[row]),
-            last=float(batch.last[row]),
-            bid_size=int(batch.bid_size[row]),
-            ask_size=int(batch.ask_size[row]),
-            iv=float(batch.iv[row]),
-            greeks=_model_greeks(batch, row),
-            underlying_price=float(batch.underlying_price[row]),
+            bid=bid,
+            ask=ask,
+            last=last,
+            bid_size=int(bid_size),
+            ask_size=int(ask_size),
+            iv=iv,
+            greeks=greeks,
+            underlying_price=underlying,
         )
-    return quotes
+        for contract, bid, ask, last, bid_size, ask_size, iv, greeks, underlying in rows
+    }
 
 
 class PriceBook:
@@ -95,8 +109,11 @@ class PriceBook:
                 self._quotes[stock] = stock_quote(stock, self.spot(stock.symbol), self.time)
 
     def quotes(self, contracts: Sequence[Contract]) -> list[Quote]:
-        self.add(contracts)
-        return [self._quotes[contract] for contract in contracts]
+        try:
+            return [self._quotes[contract] for contract in contracts]
+        except KeyError:
+            self.add(contracts)
+            return [self._quotes[contract] for contract in contracts]
 
     def spot(self, symbol: str) -> float:
         spot = self.spots.get(symbol)
