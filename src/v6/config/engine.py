@@ -25,8 +25,9 @@ class EngineConfig(ConfigPart):
     time_acceleration: float = Field(
         default=0.0,
         ge=0,
-        description="Simulated runs only: simulated seconds per real second; 0 runs as fast "
-        "as possible, 1 in real time, 60 a minute per second.",
+        description="Simulated exchange only: simulated seconds per real second. `v6 run "
+        "--days` runs: 0 as fast as possible, 1 in real time, 60 a minute per second; "
+        "real-clock runs (no --days): 0 or 1 real time, 60 sixty times faster.",
     )
     dry_run: bool = Field(
         default=False,
