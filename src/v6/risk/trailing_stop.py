@@ -106,58 +106,73 @@ class TrailingUpdate:
 
 class TrailingStopManager:
     def __init__(self, config: TrailingStopConfig) -> None:
-        self._config = config
+        self._steps = _steps(config)
 
     def update(self, state: TrailingState, strategies: pl.DataFrame) -> TrailingUpdate:
         """Advance every strategy's stop with this cycle's marks (a `v6.book.summarize`
         frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
-        config = self._config
         marks = strategies[list(_MARK_COLUMNS)]
-        joined = marks.join(state.frame, on="strategy_id", how="left", maintain_order="left")
-        fresh = _fresh_valid_mark(config) & (
-            pl.col("last_mark_time").is_null() | (pl.col("mark_time") > pl.col("last_mark_time"))
-        )
-        reaches = (pl.col("max_profit") > 0) & (
-            pl.col("pnl") >= config.activation_profit_fraction * pl.col("max_profit")
-        )
-        step = joined.with_columns(
-            fresh=fresh.fill_null(False),
-            armed=pl.col("armed").fill_null(False) | (fresh & reaches).fill_null(False),
-            hit=pl.col("hit").fill_null(False),
-            breach_marks=pl.col("breach_marks").fill_null(0),
-        )
-        step = step.with_columns(
-            peak_pnl=pl.when(pl.col("fresh") & pl.col("armed"))
+        step = marks.join(state.frame, on="strategy_id", how="left", maintain_order="left")
+        for columns in self._steps:
+            step = step.with_columns(*columns)
+        return TrailingUpdate(TrailingState(step[STATE_SCHEMA.names()]), _context(step))
+
+
+def _steps(config: TrailingStopConfig) -> tuple[tuple[pl.Expr, ...], ...]:
+    """The successive column updates that advance the stops, each reading the columns the
+    steps before it wrote, over the marks joined to the last state (nulls for a strategy new
+    to the book). Built once per manager: they depend on the configuration only."""
+    fresh = _fresh_valid_mark(config) & (
+        pl.col("last_mark_time").is_null() | (pl.col("mark_time") > pl.col("last_mark_time"))
+    )
+    reaches = (pl.col("max_profit") > 0) & (
+        pl.col("pnl") >= config.activation_profit_fraction * pl.col("max_profit")
+    )
+    level = pl.col("peak_pnl") * (1 - config.trail_fraction)
+    lasted = (pl.col("mark_time") - pl.col("breach_since")).dt.total_microseconds()
+    confirmed = pl.col("breach") & (
+        (pl.col("breach_marks") >= config.confirm_marks)
+        | (lasted >= int(config.confirm_seconds * 1_000_000))
+    )
+    return (
+        (
+            fresh.fill_null(False).alias("fresh"),
+            (pl.col("armed").fill_null(False) | (fresh & reaches).fill_null(False)).alias("armed"),
+            pl.col("hit").fill_null(False),
+            pl.col("breach_marks").fill_null(0),
+        ),
+        (
+            pl.when(pl.col("fresh") & pl.col("armed"))
             .then(pl.max_horizontal("peak_pnl", "pnl"))
             .otherwise(pl.col("peak_pnl"))
-        )
-        level = pl.col("peak_pnl") * (1 - config.trail_fraction)
-        step = step.with_columns(
-            breach=pl.col("fresh") & pl.col("armed") & (pl.col("pnl") <= level).fill_null(False),
-            trailing_level=pl.when(pl.col("armed")).then(level),
-        )
-        step = step.with_columns(
-            breach_marks=pl.when(~pl.col("fresh"))
+            .alias("peak_pnl"),
+        ),
+        (
+            (pl.col("fresh") & pl.col("armed") & (pl.col("pnl") <= level).fill_null(False)).alias(
+                "breach"
+            ),
+            pl.when(pl.col("armed")).then(level).alias("trailing_level"),
+        ),
+        (
+            pl.when(~pl.col("fresh"))
             .then(pl.col("breach_marks"))
             .when(pl.col("breach"))
             .then(pl.col("breach_marks") + 1)
-            .otherwise(0),
-            breach_since=pl.when(~pl.col("fresh"))
+            .otherwise(0)
+            .alias("breach_marks"),
+            pl.when(~pl.col("fresh"))
             .then(pl.col("breach_since"))
             .when(pl.col("breach"))
-            .then(pl.coalesce("breach_since", "mark_time")),
-            last_mark_time=pl.when(pl.col("fresh"))
+            .then(pl.coalesce("breach_since", "mark_time"))
+            .alias("breach_since"),
+            pl.when(pl.col("fresh"))
             .then(pl.col("mark_time"))
-            .otherwise(pl.col("last_mark_time")),
-        )
-        lasted = (pl.col("mark_time") - pl.col("breach_since")).dt.total_microseconds()
-        confirmed = pl.col("breach") & (
-            (pl.col("breach_marks") >= config.confirm_marks)
-            | (lasted >= int(config.confirm_seconds * 1_000_000))
-        )
-        step = step.with_columns(hit=pl.col("hit") | confirmed.fill_null(False))
-        return TrailingUpdate(TrailingState(step[STATE_SCHEMA.names()]), _context(step))
+            .otherwise(pl.col("last_mark_time"))
+            .alias("last_mark_time"),
+        ),
+        ((pl.col("hit") | confirmed.fill_null(False)).alias("hit"),),
+    )
 
 
 _MARK_COLUMNS: Final = (
