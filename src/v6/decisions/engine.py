@@ -70,7 +70,7 @@ _EXIT_CODES: Final = [
     _ACTION_CODES[action] for action in (Action.CLOSE, Action.ROLL, Action.REDUCE)
 ]
 
-_HOLD: Final = Action.HOLD.value
+_HOLD_ACTION: Final = Action.HOLD.value
 HOLD_RULE: Final = "hold"
 VETO_RULE: Final = "market_veto"
 
@@ -110,7 +110,7 @@ class CycleDecisions:
     def actionable(self) -> tuple[Decision, ...]:
         """The decisions that are not HOLD (what execution acts on)."""
         actions = self.frame["action"].to_list()
-        return self._decisions(i for i, action in enumerate(actions) if action != _HOLD)
+        return self._decisions(i for i, action in enumerate(actions) if action != _HOLD_ACTION)
 
     def vetoes(self) -> tuple[Decision, ...]:
         rules = self.frame["rule"].to_list()
