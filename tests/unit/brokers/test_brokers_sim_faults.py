@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from brokers_sim_fakes import PinnedQuote, events_of, of_kind, open_fake, put, run, single, step
 
@@ -16,9 +17,10 @@ from v6.brokers import (
     ErrorEvent,
     ExecutionEvent,
     OrderStatus,
+    Quote,
     QuoteEvent,
 )
-from v6.brokers.sim import BadQuoteKind
+from v6.brokers.sim import BadQuoteKind, Faults
 from v6.config.broker import FaultInjectionConfig
 
 
@@ -225,3 +227,39 @@ def test_fault_requests_are_checked() -> None:
         sim.broker.faults.reject_next_orders(-1)
     with pytest.raises(ValueError, match="seconds"):
         sim.broker.faults.disconnect(0)
+
+
+def test_a_stale_quote_repeats_one_delivered_clean_by_a_snapshot() -> None:
+    sim, market = open_fake()
+
+    async def scenario() -> None:
+        broker = sim.broker
+        await broker.connect()
+        first = (await broker.snapshot_quotes([put(390), put(395)]))[1]
+        market.spots["SPY"] = 380.0
+        await step(sim)
+        broker.faults.stale_quotes(1)
+        stale, fresh = await broker.snapshot_quotes([put(395), put(395)])
+        assert stale == first
+        assert fresh.time > first.time
+
+    run(scenario())
+
+
+def quote_faults(seed: int) -> Faults:
+    config = FaultInjectionConfig(stale_quote_rate=0.3, bad_quote_rate=0.3)
+    return Faults(config, np.random.default_rng(seed), np.random.default_rng(seed + 1))
+
+
+def test_delivering_a_batch_is_delivering_each_quote_in_turn() -> None:
+    sim, market = open_fake()
+    contracts = [put(strike) for strike in range(380, 420, 5)]
+    batch, each = quote_faults(3), quote_faults(3)
+    delivered: list[tuple[list[Quote], list[Quote]]] = []
+    for spot in (400.0, 401.0, 402.0, 403.0):
+        market.spots["SPY"] = spot
+        quotes = sim.exchange.prices.quotes(contracts)
+        delivered.append((batch.deliver_all(quotes), [each.deliver(q) for q in quotes]))
+        run(step(sim))
+    assert all(repr(by_batch) == repr(one_by_one) for by_batch, one_by_one in delivered)
+    assert any(not q.is_valid for by_batch, _ in delivered for q in by_batch)

@@ -224,7 +224,7 @@ class SimExchange:
     def snapshot(self, contracts: Sequence[Contract]) -> list[Quote]:
         """Quotes as V6 receives them (faults applied), for listed contracts."""
         self.require_listed(contracts)
-        quotes = [self.faults.deliver(quote) for quote in self._prices.quotes(contracts)]
+        quotes = self.faults.deliver_all(self._prices.quotes(contracts))
         self._commit()
         return quotes
 
@@ -388,8 +388,8 @@ class SimExchange:
             self.report(other)
 
     def _stream_quotes(self) -> None:
-        for contract, req_id in self._streams.items():
-            quote = self.faults.deliver(self._prices.quotes([contract])[0])
+        quotes = self.faults.deliver_all(self._prices.quotes(list(self._streams)))
+        for req_id, quote in zip(self._streams.values(), quotes, strict=True):
             self.emit(QuoteEvent(self.now, req_id, quote))
 
     def _close_session(self, day: date, closing: PriceBook) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -139,6 +139,16 @@ class Faults:
         if forced or self._chance(self._config.partial_fill_rate):
             return max(1, min(units, remaining // 2))
         return units
+
+    def deliver_all(self, quotes: Sequence[Quote]) -> list[Quote]:
+        """``deliver`` for each quote, in order. Without a quote fault pending or configured
+        every quote goes out clean (no generator draws); it is only remembered."""
+        pending = self.counters.stale_quotes > 0 or self.counters.bad_quotes > 0
+        random = self._config.stale_quote_rate > 0 or self._config.bad_quote_rate > 0
+        if pending or random:
+            return [self.deliver(quote) for quote in quotes]
+        self._last_quotes.update((quote.contract, quote) for quote in quotes)
+        return list(quotes)
 
     def deliver(self, quote: Quote) -> Quote:
         """The quote V6 receives for a clean ``quote``: itself, a stale one or a bad one."""
