@@ -3,9 +3,9 @@
 What a strategy contributes - its kind, legs, units, entry premium, payoff extremes, managed
 flag and the dividends of its underlying - changes only when the strategy does, so its rows
 are built by ``v6.book.build_book`` itself (with no quotes) when it first appears or changes,
-and kept; new dividends rebuild every row. Each cycle then joins the mark book's current
-quotes onto the rows by contract in one vectorized join, which gives exactly the frame
-``build_book(strategies, marks.quotes(), ...)`` would.
+and kept, each with the `MarkBook` row of its contract; new dividends rebuild every row. Each
+cycle then gathers the mark book's current values at those rows (numpy indexing, no join),
+which gives exactly the frame ``build_book(strategies, marks.quotes(), ...)`` would.
 """
 
 from __future__ import annotations
@@ -13,14 +13,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+import numpy as np
 import polars as pl
 
-from v6.book import BOOK_SCHEMA, QUOTES_SCHEMA, build_book, empty_book
-from v6.domain import Strategy, StrategyStatus
-from v6.sync.marks import CONTRACT_KEY
+from v6.book import BOOK_SCHEMA, QUOTES_SCHEMA, build_book
+from v6.domain import OptionContract, Strategy, StrategyStatus
+from v6.sync.marks import CONTRACT_KEY, IntArray, MarkBook
 from v6.sync.reconcile import is_unmanaged
 
 QUOTE_COLUMNS: Final = tuple(name for name in QUOTES_SCHEMA.names() if name != "occ_symbol")
+MARK_ROW: Final = "mark_row"
+"""The static rows' column holding the `MarkBook` row of the leg's contract."""
+_STATIC_SCHEMA: Final = pl.Schema(
+    {name: dtype for name, dtype in BOOK_SCHEMA.items() if name not in QUOTE_COLUMNS}
+    | {MARK_ROW: pl.Int64()}
+)
+_MARK_ROWS_SCHEMA: Final = pl.Schema(
+    {name: BOOK_SCHEMA[name] for name in CONTRACT_KEY} | {MARK_ROW: pl.Int64()}
+)
+_BOOK_COLUMNS: Final = BOOK_SCHEMA.names()
 _HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
 
 
@@ -32,8 +43,10 @@ def held(strategies: Iterable[Strategy]) -> list[Strategy]:
 class BookFrames:
     """The strategies' part of the book, kept between changes; see the module docstring."""
 
-    def __init__(self) -> None:
-        self._static = empty_book().drop(QUOTE_COLUMNS)
+    def __init__(self, marks: MarkBook) -> None:
+        self._marks = marks
+        self._static = _STATIC_SCHEMA.to_frame()
+        self._rows: IntArray = np.empty(0, dtype=np.int64)
         self._strategies: dict[str, Strategy] = {}
         self._dividends: pl.DataFrame | None = None
 
@@ -48,17 +61,33 @@ class BookFrames:
         fresh = [s for sid, s in current.items() if known.get(sid) != s]
         stale = {sid for sid in known if sid not in current} | {s.strategy_id for s in fresh}
         kept = self._static.filter(~pl.col("strategy_id").is_in(list(stale)))
-        self._static = pl.concat([kept, self._rows(fresh)]) if fresh else kept
+        self._static = pl.concat([kept, self._rows_of(fresh)]) if fresh else kept
+        self._rows = self._static.get_column(MARK_ROW).to_numpy()
         self._strategies = current
 
-    def _rows(self, strategies: list[Strategy]) -> pl.DataFrame:
+    def _rows_of(self, strategies: list[Strategy]) -> pl.DataFrame:
         unmanaged = {s.strategy_id for s in strategies if is_unmanaged(s)}
         no_quotes = QUOTES_SCHEMA.to_frame()
         book = build_book(strategies, no_quotes, dividends=self._dividends, unmanaged=unmanaged)
-        return book.drop(QUOTE_COLUMNS)
+        contracts = {leg.contract for strategy in strategies for leg in strategy.legs}
+        return book.drop(QUOTE_COLUMNS).join(self._mark_rows(contracts), on=list(CONTRACT_KEY))
 
-    def book(self, marks: pl.DataFrame) -> pl.DataFrame:
-        """The book frame with ``marks`` (`MarkBook.frame`: one row per contract)."""
-        quotes = marks.select(*CONTRACT_KEY, *QUOTE_COLUMNS)
-        joined = self._static.join(quotes, on=list(CONTRACT_KEY), how="left")
-        return joined.select(BOOK_SCHEMA.names())
+    def _mark_rows(self, contracts: Iterable[OptionContract]) -> pl.DataFrame:
+        """The CONTRACT_KEY columns of each contract and its `MarkBook` row."""
+        keys = [
+            (
+                contract.underlying,
+                contract.expiry,
+                float(contract.strike),
+                contract.right.value,
+                contract.multiplier,
+                self._marks.row(contract),
+            )
+            for contract in contracts
+        ]
+        return pl.DataFrame(keys, schema=_MARK_ROWS_SCHEMA, orient="row")
+
+    def book(self) -> pl.DataFrame:
+        """The book frame with the mark book's current values."""
+        quotes = self._marks.quote_columns(self._rows)
+        return self._static.hstack(quotes)[_BOOK_COLUMNS]

@@ -33,7 +33,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 NEVER: Final = np.iinfo(np.int64).min
-"""Microsecond time stamp of a contract that never had a good quote."""
+"""Microsecond time stamp of a contract that never had a good quote (numpy's NaT, so an
+array of stamps viewed as ``datetime64[us]`` reads it as missing)."""
 
 CONTRACT_KEY: Final = ("underlying", "expiry", "strike", "right", "multiplier")
 """Columns that identify a contract in the book frame (it has no OCC symbol column)."""
@@ -183,6 +184,18 @@ class MarkBook:
             **values,
             mark_time=pl.when(known).then(mark_time.cast(UTC_MICROS)),
         )
+
+    def quote_columns(self, rows: IntArray) -> list[pl.Series]:
+        """The quote values and mark times of ``rows`` (in that order, rows may repeat): one
+        Series per QUOTES_SCHEMA column after ``occ_symbol``, null where unknown, in book
+        units - the book frame's quote columns, gathered without a join."""
+        values = np.ascontiguousarray(self._values[rows].T)
+        columns = [
+            pl.Series(name, values[index], nan_to_null=True)
+            for index, name in enumerate(VALUE_COLUMNS)
+        ]
+        times = self._mark_time[rows].view("datetime64[us]")
+        return [*columns, pl.Series("mark_time", times, dtype=UTC_MICROS)]
 
     def quotes(self) -> pl.DataFrame:
         """The rows that have a mark, in ``v6.book.QUOTES_SCHEMA`` (``build_book``'s input)."""

@@ -19,10 +19,11 @@ proximity. Hysteresis: a strategy becomes active at ``sync.proximity_enter_fract
 active until beyond ``sync.proximity_exit_fraction``, and for at least
 ``sync.min_stream_seconds`` once active.
 
-Every figure is computed for the whole book in one polars aggregation over the book frame, with
+The inputs are computed for the whole book in one polars aggregation over the book frame, with
 the definitions of the decision engine's strategy summary (``v6.book.summarize``): ``pnl`` is
 the entry credit plus what the legs are worth, unknown while a leg has no mark; ``dte`` counts
-calendar days to the nearest expiry. Only the columns the triggers read are aggregated.
+calendar days to the nearest expiry. Only the columns the triggers read are aggregated; the
+distances are then a few numpy operations on those columns (NaN for unknown).
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from v6.clock import NEW_YORK, require_utc
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
+from v6.sync.marks import FloatArray
 
 DISTANCE_SCHEMA: Final = pl.Schema({"strategy_id": pl.String(), "distance": pl.Float64()})
 """`StrategyRegistry.distances`: one row per strategy of the book; null distance = unknown."""
@@ -56,8 +59,8 @@ class Activity:
     distances: pl.DataFrame
 
 
-def _relative(threshold: float, value: pl.Expr) -> pl.Expr:
-    return (pl.lit(threshold) - value) / threshold
+def _relative(threshold: float, value: FloatArray) -> FloatArray:
+    return (threshold - value) / threshold
 
 
 def trigger_inputs(book: pl.DataFrame, today: date) -> pl.DataFrame:
@@ -81,22 +84,33 @@ def trigger_inputs(book: pl.DataFrame, today: date) -> pl.DataFrame:
     )
 
 
-def distance_expressions(decisions: DecisionsConfig) -> list[pl.Expr]:
-    """Per-trigger distances over `trigger_inputs`, one per enabled rule."""
-    pnl, expressions = pl.col("pnl"), []
-    if decisions.take_profit.enabled:
-        captured = pl.when(pl.col("max_profit") > 0).then(pnl / pl.col("max_profit"))
-        expressions.append(_relative(decisions.take_profit.profit_fraction, captured))
-    if decisions.stop_loss.enabled:
-        multiple = pl.when(pl.col("entry_credit") > 0).then(-pnl / pl.col("entry_credit"))
-        expressions.append(_relative(decisions.stop_loss.credit_multiple, multiple))
-    if decisions.delta_breach.enabled:
-        short_delta = pl.col(SHORT_DELTA)
-        expressions.append(_relative(decisions.delta_breach.max_short_delta, short_delta))
-    if decisions.time_exit.enabled:
-        max_dte = decisions.time_exit.max_dte
-        expressions.append((pl.col("dte") - max_dte) / max(max_dte, 1))
-    return expressions
+def nearest_trigger(inputs: pl.DataFrame, decisions: DecisionsConfig) -> FloatArray:
+    """Each row's (`trigger_inputs`) distance to its nearest enabled trigger: NaN when no
+    enabled rule has a known input, or the strategy is unmanaged."""
+    pnl, max_profit, credit = (
+        _floats(inputs, name) for name in ("pnl", "max_profit", "entry_credit")
+    )
+    distances = [np.full(inputs.height, np.nan)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if decisions.take_profit.enabled:
+            captured = np.where(max_profit > 0, pnl / max_profit, np.nan)
+            distances.append(_relative(decisions.take_profit.profit_fraction, captured))
+        if decisions.stop_loss.enabled:
+            multiple = np.where(credit > 0, -pnl / credit, np.nan)
+            distances.append(_relative(decisions.stop_loss.credit_multiple, multiple))
+        if decisions.delta_breach.enabled:
+            short_delta = _floats(inputs, SHORT_DELTA)
+            distances.append(_relative(decisions.delta_breach.max_short_delta, short_delta))
+        if decisions.time_exit.enabled:
+            max_dte = decisions.time_exit.max_dte
+            distances.append((_floats(inputs, "dte") - max_dte) / max(max_dte, 1))
+    nearest = np.fmin.reduce(distances)
+    return np.where(inputs.get_column("managed").to_numpy(), nearest, np.nan)
+
+
+def _floats(frame: pl.DataFrame, name: str) -> FloatArray:
+    """A column as float64 with NaN for null."""
+    return frame.get_column(name).cast(pl.Float64).to_numpy()
 
 
 class StrategyRegistry:
@@ -106,7 +120,7 @@ class StrategyRegistry:
         self._enter = sync.proximity_enter_fraction
         self._exit = sync.proximity_exit_fraction
         self._hold = timedelta(seconds=sync.min_stream_seconds)
-        self._expressions = distance_expressions(decisions)
+        self._decisions = decisions
         self._since: dict[str, datetime] = {}
 
     @property
@@ -116,14 +130,14 @@ class StrategyRegistry:
 
     def distances(self, book: pl.DataFrame, now: datetime) -> pl.DataFrame:
         """Every strategy's distance to its nearest trigger (DISTANCE_SCHEMA)."""
-        if book.is_empty() or not self._expressions:
-            distances = book.select("strategy_id").unique(maintain_order=True)
-            return distances.with_columns(distance=pl.lit(None, pl.Float64()))
-        today = require_utc(now, "now").astimezone(NEW_YORK).date()
-        strategies = trigger_inputs(book, today)
-        nearest = pl.min_horizontal(self._expressions)
-        distance = pl.when(pl.col("managed")).then(nearest).fill_nan(None)
-        return strategies.select("strategy_id", distance.alias("distance"))
+        return _distance_frame(*self._measure(book, require_utc(now, "now")))
+
+    def _measure(self, book: pl.DataFrame, now: datetime) -> tuple[pl.Series, FloatArray]:
+        """The book's strategy ids, in order of first appearance, and their distances."""
+        if book.is_empty():
+            return book.get_column("strategy_id"), np.empty(0)
+        inputs = trigger_inputs(book, now.astimezone(NEW_YORK).date())
+        return inputs.get_column("strategy_id"), nearest_trigger(inputs, self._decisions)
 
     def update(
         self, book: pl.DataFrame, now: datetime, in_flight: Collection[str] = ()
@@ -131,15 +145,16 @@ class StrategyRegistry:
         """This cycle's active strategies. ``in_flight`` names strategies being entered or
         exited; they are active whether or not they are in the book yet."""
         now = require_utc(now, "now")
-        distances = self.distances(book, now)
-        watched = distances.filter(
-            (pl.col("distance") <= self._exit) | pl.col("strategy_id").is_in(list(self._since))
+        ids, distances = self._measure(book, now)
+        names = ids.to_list()
+        since = self._since
+        watched = np.flatnonzero(
+            (distances <= self._exit) | np.array([sid in since for sid in names], dtype=bool)
         )
-        known: dict[str, float | None] = dict(watched.iter_rows())
+        known = {names[i]: _known(distances[i]) for i in watched.tolist()}
         flying = frozenset(in_flight)
-        present = set(distances.get_column("strategy_id").to_list()) | flying
-        self._since = self._next_active(known, flying, present, now)
-        return Activity(self._ordered(known, flying), flying, distances)
+        self._since = self._next_active(known, flying, {*names, *flying}, now)
+        return Activity(self._ordered(known, flying), flying, _distance_frame(ids, distances))
 
     def _next_active(
         self,
@@ -169,3 +184,13 @@ class StrategyRegistry:
             return (sid not in in_flight, math.inf if distance is None else distance, sid)
 
         return tuple(sorted(self._since, key=urgency))
+
+
+def _distance_frame(ids: pl.Series, distances: FloatArray) -> pl.DataFrame:
+    return pl.DataFrame(
+        [ids, pl.Series("distance", distances, nan_to_null=True)], schema=DISTANCE_SCHEMA
+    )
+
+
+def _known(distance: float) -> float | None:
+    return None if math.isnan(distance) else float(distance)

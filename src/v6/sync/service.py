@@ -56,7 +56,7 @@ from v6.domain import (
 )
 from v6.store import LegSnapshot, Store
 from v6.sync.frame import BookFrames
-from v6.sync.marks import NEVER, IntArray, MarkBook, micros
+from v6.sync.marks import NEVER, FloatArray, IntArray, MarkBook, micros
 from v6.sync.queue import PositionQueue, weights_for
 from v6.sync.reconcile import BrokerBook, Reconciliation, new_york_date, reconcile
 from v6.sync.registry import Activity, StrategyRegistry
@@ -106,12 +106,15 @@ class SyncCycle:
 
 @dataclass(frozen=True, slots=True)
 class _Legs:
-    """The live strategies' legs: ``frame`` has one row per leg (``strategy_id`` and the mark
-    ``row`` of its contract), ``rows`` every contract's mark row once, ``contracts`` each
+    """The live strategies' legs: ``index`` gives each strategy's position (in the order of
+    the live strategies), ``strategy`` each leg's strategy position and ``leg_rows`` the mark
+    row of its contract; ``rows`` holds every contract's mark row once, ``contracts`` each
     strategy's contracts and ``holders`` the strategies holding each row's contract (OPEN
     and CLOSING ones: those whose marks are recorded), whose rows are ``held_rows``."""
 
-    frame: pl.DataFrame
+    index: dict[str, int]
+    strategy: IntArray
+    leg_rows: IntArray
     rows: IntArray
     contracts: dict[str, list[OptionContract]]
     holders: dict[int, tuple[str, ...]]
@@ -119,27 +122,37 @@ class _Legs:
 
     @classmethod
     def of(cls, strategies: Sequence[Strategy], marks: MarkBook) -> _Legs:
-        ids: list[str] = []
+        positions: list[int] = []
         rows: list[int] = []
         holders: dict[int, list[str]] = {}
-        for strategy in strategies:
+        for position, strategy in enumerate(strategies):
             sid, is_held = strategy.strategy_id, strategy.status in _HELD
             for leg in strategy.legs:
                 row = marks.row(leg.contract)
-                ids.append(sid)
+                positions.append(position)
                 rows.append(row)
                 if is_held:
                     holders.setdefault(row, []).append(sid)
+        leg_rows = np.array(rows, dtype=np.int64)
         return cls(
-            frame=pl.DataFrame(
-                {"strategy_id": ids, "row": rows},
-                schema={"strategy_id": pl.String, "row": pl.Int64},
-            ),
-            rows=np.unique(np.array(rows, dtype=np.int64)),
+            index={s.strategy_id: position for position, s in enumerate(strategies)},
+            strategy=np.array(positions, dtype=np.int64),
+            leg_rows=leg_rows,
+            rows=np.unique(leg_rows),
             contracts={s.strategy_id: [leg.contract for leg in s.legs] for s in strategies},
             holders={row: tuple(ids) for row, ids in holders.items()},
             held_rows=np.fromiter(holders, dtype=np.int64, count=len(holders)),
         )
+
+    def distances(self, activity: Activity) -> FloatArray:
+        """Each leg's strategy distance (NaN: unknown; in flight counts as beyond a
+        trigger, -inf)."""
+        by_strategy = np.full(len(self.index), np.nan)
+        known = activity.distances
+        ids = known.get_column("strategy_id").to_list()
+        by_strategy[[self.index[sid] for sid in ids]] = known.get_column("distance").to_numpy()
+        by_strategy[[self.index[sid] for sid in activity.in_flight if sid in self.index]] = -np.inf
+        return by_strategy[self.strategy]
 
 
 class PositionSync:
@@ -183,7 +196,7 @@ class PositionSync:
         self._worker = QueueWorker(
             broker, clock, self._queue, self._marks, self.bucket, sync.snapshot_burst, self._drain
         )
-        self._frames = BookFrames()
+        self._frames = BookFrames(self._marks)
         self._events = broker.events()
         self._reconcile_every = reconcile_every
         self._last_reconciled: datetime | None = None
@@ -196,7 +209,7 @@ class PositionSync:
         self._dividends: pl.DataFrame | None = None
         self._stale_frames = True
         self._persisted = np.empty(0, dtype=np.int64)
-        self._book = self._frames.book(self._marks.frame())
+        self._book = self._frames.book()
 
     @classmethod
     def from_config(
@@ -235,7 +248,7 @@ class PositionSync:
                 live = reconciliation.live(live)
         self._use(live)
         now = self._clock.now()
-        book = self._frames.book(self._marks.frame())
+        book = self._frames.book()
         flying = {s.strategy_id for s in live if s.status in _IN_FLIGHT} | set(in_flight)
         activity = self._registry.update(book, now, flying)
         await self._streamer.apply(self._wanted(activity))
@@ -355,11 +368,8 @@ class PositionSync:
     def _feed_queue(self, activity: Activity) -> None:
         """Every leg without a line goes to the queue with its distance (the closest of the
         strategies holding it; in flight counts as beyond a trigger) and its weight."""
-        legs = self._legs.frame.join(activity.distances, on="strategy_id", how="left")
-        flying = legs.get_column("strategy_id").is_in(list(activity.in_flight)).to_numpy()
-        leg_distances = np.where(flying, -np.inf, legs.get_column("distance").to_numpy())
         distances = np.full(len(self._marks), np.nan)
-        np.fmin.at(distances, legs.get_column("row").to_numpy(), leg_distances)
+        np.fmin.at(distances, self._legs.leg_rows, self._legs.distances(activity))
         streamed = self._marks.rows(self._streamer.lines)
         members = self._legs.rows[~np.isin(self._legs.rows, streamed)]
         fraction = self._config.priority_distance_fraction

@@ -62,14 +62,15 @@ def quote(contract: OptionContract, mid: float, at: datetime) -> Quote:
 
 
 def test_the_cached_frame_equals_build_book_as_marks_arrive() -> None:
-    marks, frames = MarkBook(), BookFrames()
+    marks = MarkBook()
+    frames = BookFrames(marks)
     frames.update(STRATEGIES, DIVIDENDS)
     held = [s for s in STRATEGIES if s.status is not StrategyStatus.PENDING]
     arrivals = [[quote(put(480), 3.0, NOW)], [quote(put(470), 2.0, NOW), quote(put(460), 1.0, NOW)]]
 
     for batch in arrivals:
         marks.apply(batch, NOW)
-        ours = validate_book(frames.book(marks.frame()))
+        ours = validate_book(frames.book())
         reference = build_book(held, marks.quotes(), dividends=DIVIDENDS, unmanaged={"adopted"})
         assert_frame_equal(ours.sort(ORDER), reference.sort(ORDER))
 
@@ -80,7 +81,8 @@ def test_the_cached_frame_equals_build_book_as_marks_arrive() -> None:
 
 
 def test_strategies_changing_between_cycles_change_only_their_rows() -> None:
-    marks, frames = MarkBook(), BookFrames()
+    marks = MarkBook()
+    frames = BookFrames(marks)
     marks.apply([quote(put(480), 3.0, NOW), quote(put(300, "QQQ"), 1.0, NOW)], NOW)
     frames.update(STRATEGIES, None)
     resized = dataclasses.replace(STRATEGIES[0], quantity=5)
@@ -90,14 +92,14 @@ def test_strategies_changing_between_cycles_change_only_their_rows() -> None:
     frames.update(later, None)
 
     reference = build_book(later, marks.quotes())
-    assert_frame_equal(frames.book(marks.frame()).sort(ORDER), reference.sort(ORDER))
+    assert_frame_equal(frames.book().sort(ORDER), reference.sort(ORDER))
     frames.update(later, DIVIDENDS)
     with_dividends = build_book(later, marks.quotes(), dividends=DIVIDENDS)
-    assert_frame_equal(frames.book(marks.frame()).sort(ORDER), with_dividends.sort(ORDER))
+    assert_frame_equal(frames.book().sort(ORDER), with_dividends.sort(ORDER))
 
 
 def test_without_strategies_the_book_is_empty() -> None:
-    frames = BookFrames()
+    frames = BookFrames(MarkBook())
 
-    assert frames.book(MarkBook().frame()).is_empty()
-    assert frames.book(MarkBook().frame()).schema == BOOK_SCHEMA
+    assert frames.book().is_empty()
+    assert frames.book().schema == BOOK_SCHEMA
