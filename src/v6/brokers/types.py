@@ -331,9 +331,11 @@ class Quote:
 
     @property
     def is_valid(self) -> bool:
-        """Finite, positive bid and ask, not crossed."""
-        prices = (self.bid, self.ask)
-        return all(math.isfinite(p) and p > 0 for p in prices) and self.bid <= self.ask
+        """Finite prices, a positive ask, a bid of zero or more, not crossed. A zero bid is a
+        real market (nobody bids a far out-of-the-money option): a position in it can still
+        be closed, selling at nothing."""
+        finite = math.isfinite(self.bid) and math.isfinite(self.ask)
+        return finite and 0.0 <= self.bid <= self.ask and self.ask > 0.0
 
     @property
     def mid(self) -> float:

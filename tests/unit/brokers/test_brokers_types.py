@@ -151,7 +151,9 @@ def test_done_states_and_remaining() -> None:
     ("bid", "ask", "valid"),
     [
         (1.0, 1.1, True),
+        (0.0, 0.05, True),
         (math.nan, 1.1, False),
+        (0.0, math.inf, False),
         (0.0, 0.0, False),
         (-1.0, 1.1, False),
         (1.2, 1.1, False),
