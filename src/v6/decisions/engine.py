@@ -284,8 +284,9 @@ class DecisionEngine:
 
     def decide(self, strategies: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         """Resolve the rules for the managed strategies of a `summarize` frame made for
-        ``context.today``: the context's columns, every rule's columns, then every rule's
-        flag, in two frame operations whatever the size of the book."""
+        ``context.today``. The context is added side by side (a join only for limit
+        targets), then every rule's columns and every rule's flag take one frame operation
+        each, however many rules and strategies; resolution runs in numpy."""
         rules = self._rules(context.today)
         frame = _managed(_with_context(strategies, context))
         frame = frame.with_columns(*rules.columns)
