@@ -382,8 +382,7 @@ class TradingEngine:
         self.book.replace_live(synced.strategies)
         if synced.reconciliation is not None:
             for strategy in synced.reconciliation.changed:
-                if strategy.is_terminal:
-                    self.book.closed += 1
+                self.book.put(strategy)
         tick = self._lap("sync", tick)
         decided = await self._decide(synced.book, now)
         tick = self._lap("decisions", tick)
