@@ -42,14 +42,22 @@ def test_defaults_follow_the_specification() -> None:
     assert config.storage.vacuum_retention_hours >= 24
 
 
-def test_default_templates_sell_a_third_of_the_width_at_16_delta_45_dte() -> None:
+def test_default_templates_sell_20_delta_45_dte_condors_for_a_fifth_verticals_for_a_tenth() -> None:
     templates = V6Config().strategies.templates
 
     assert {t.kind for t in templates} == set(StrategyKind)
     for template in templates:
-        assert (template.short_delta, template.target_dte) == (0.16, 45)
-        assert template.min_credit_fraction == pytest.approx(1 / 3)
+        assert (template.short_delta, template.wing_width, template.target_dte) == (0.2, 5.0, 45)
+        expected = 0.1 if template.kind.is_vertical else 0.2
+        assert template.min_credit_fraction == pytest.approx(expected)
         assert template.trend_filter == template.kind.is_vertical
+
+
+def test_the_default_short_delta_is_below_the_delta_breach_rule() -> None:
+    config = V6Config()
+
+    breach = config.decisions.delta_breach.max_short_delta
+    assert all(t.short_delta < breach for t in config.strategies.templates)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
 from v6.clock import NEW_YORK
 from v6.config.broker import BrokerConfig, SimConfig
+from v6.config.decisions import DecisionsConfig
 from v6.config.execution import SelectionConfig
 from v6.config.strategies import DEFAULT_TEMPLATES, StrategyKind, StrategyTemplate
 from v6.domain import IntentKind, OptionContract, Right
@@ -148,14 +149,36 @@ def test_probability_of_profit_is_the_lognormal_mass_between_the_breakevens() ->
     run(scenario())
 
 
-def test_the_default_templates_16_delta_condor_is_rejected_for_a_thin_credit_in_calm_markets() -> (
-    None
-):
-    template = next(t for t in DEFAULT_TEMPLATES if t.kind is StrategyKind.IRON_CONDOR)
+def test_the_default_templates_build_on_a_calm_day_below_the_delta_breach() -> None:
+    breach = DecisionsConfig().delta_breach.max_short_delta
 
     async def scenario() -> None:
         sim = await at_ten(CALM)
-        result = await builder(sim).from_template("ic1", template, "SPY")
+        paced_builder = builder(sim)
+        for template in DEFAULT_TEMPLATES:
+            built = await paced_builder.from_template("s1", template, "SPY")
+            assert isinstance(built, BuiltStrategy), (template.name, built)
+            assert -built.limit_price == pytest.approx(template.min_credit_fraction * 5)
+            shorts = [q for q, leg in zip(built.quotes, built.strategy.legs, strict=True)
+                      if leg.quantity < 0]  # fmt: skip
+            for quote in shorts:
+                assert quote.greeks is not None
+                assert abs(quote.greeks.delta) < breach, "an entry is not an exit at once"
+
+    run(scenario())
+
+
+def test_a_16_delta_condor_asking_a_third_of_the_width_is_rejected_in_calm_markets() -> None:
+    async def scenario() -> None:
+        sim = await at_ten(CALM)
+        result = await builder(sim).iron_condor(
+            "ic1",
+            "SPY",
+            short_delta=0.16,
+            wing=Wing(width=5),
+            dte=WINDOW,
+            min_credit_fraction=1 / 3,
+        )
         assert isinstance(result, Rejection)
         assert result.reason is RejectReason.CREDIT_BELOW_MINIMUM
         assert "below the minimum 1.67" in result.detail
