@@ -118,10 +118,7 @@ class CycleDecisions:
 
     def triggered(self) -> tuple[Decision, ...]:
         """One record per triggered rule per strategy, in priority order."""
-        flags = np.column_stack(
-            [self.frame[f"{plan.name}.triggered"].to_numpy() for plan in self.plans]
-        )
-        hits = np.nonzero(flags.T)
+        hits = np.nonzero(self._flags().T)
         if hits[0].size == 0:
             return ()
         columns = {i: ("strategy_id", *_read_by(self.plans[i])) for i in np.unique(hits[0])}
@@ -130,6 +127,12 @@ class CycleDecisions:
             self._verdict(self.plans[plan], table.row(row, columns[plan]))
             for plan, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True)
         )
+
+    def trigger_counts(self) -> dict[str, int]:
+        """How many strategies each rule triggered for, in priority order (rules that
+        triggered for none left out): what `triggered` counts, without its records."""
+        counts = self._flags().sum(axis=0).tolist()
+        return {plan.name: count for plan, count in zip(self.plans, counts, strict=True) if count}
 
     def verdicts(self, rule: str) -> pl.DataFrame:
         """One rule's verdict for every strategy: ``strategy_id``, ``triggered``, ``action``
@@ -169,6 +172,12 @@ class CycleDecisions:
         }
         table = _Columns(self.frame, (name for names in columns.values() for name in names))
         return tuple(self._decision(table.row(i, columns[deciding[i]])) for i in wanted)
+
+    def _flags(self) -> npt.NDArray[np.bool_]:
+        """Every rule's ``triggered`` flag, one row per strategy and one column per rule."""
+        return np.column_stack(
+            [self.frame[f"{plan.name}.triggered"].to_numpy() for plan in self.plans]
+        )
 
     def _plan(self, rule: str) -> RulePlan:
         for plan in self.plans:

@@ -3,6 +3,7 @@ properties over random books."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -20,7 +21,14 @@ from v6.config.decisions import (
     MarketVeto,
     TimeExitRule,
 )
-from v6.decisions import DECISION_COLUMNS, RULES, CycleContext, DecisionEngine
+from v6.decisions import (
+    DECISION_COLUMNS,
+    RULES,
+    VETO_RULE,
+    CycleContext,
+    CycleDecisions,
+    DecisionEngine,
+)
 from v6.domain import Action, Decision, Strategy
 
 RULE_NAMES = [rule.__name__ for rule in RULES]
@@ -64,6 +72,7 @@ def test_the_highest_priority_triggered_rule_decides() -> None:
 
     assert (decision.rule, decision.priority, decision.action) == ("delta_breach", 6, Action.CLOSE)
     assert [d.rule for d in cycle.triggered()] == ["delta_breach", "time_exit"]
+    assert cycle.trigger_counts() == {"delta_breach": 1, "time_exit": 1}
 
 
 def test_a_catastrophic_loss_beats_the_stop_loss_and_closes_at_a_marketable_price() -> None:
@@ -274,7 +283,8 @@ def test_exactly_one_action_per_strategy_by_the_first_triggered_rule(
     config = DecisionsConfig.model_validate(switches)
     book = random_book(seed, count)
     context = CycleContext(NOW, TODAY, halted=halted, entries_allowed=entries_allowed)
-    frame = DecisionEngine(config).evaluate(book, context).frame
+    cycle = DecisionEngine(config).evaluate(book, context)
+    frame = cycle.frame
 
     managed = book.filter(pl.col("managed"))["strategy_id"].unique(maintain_order=True)
     assert frame["strategy_id"].to_list() == managed.to_list()
@@ -297,6 +307,29 @@ def test_exactly_one_action_per_strategy_by_the_first_triggered_rule(
         if row["vetoed_rule"]:
             assert rank >= 5
             assert row["action"] == Action.HOLD.value
+    assert_records_agree(cycle)
+
+
+def assert_records_agree(cycle: CycleDecisions) -> None:
+    """The records match the frame: one decision per row in frame order, the actionable and
+    vetoed ones among them, and one triggered record per raised flag in priority order."""
+    decided = cycle.decisions()
+    assert [(d.strategy_id, d.action.value) for d in decided] == list(
+        zip(cycle.frame["strategy_id"], cycle.frame["action"], strict=True)
+    )
+    assert cycle.actionable() == tuple(d for d in decided if d.action is not Action.HOLD)
+    assert cycle.vetoes() == tuple(d for d in decided if d.rule == VETO_RULE)
+    triggered = cycle.triggered()
+    expected = [
+        (name, strategy_id)
+        for name in RULE_NAMES
+        for strategy_id, flag in zip(
+            cycle.frame["strategy_id"], cycle.frame[f"{name}.triggered"], strict=True
+        )
+        if flag
+    ]
+    assert [(d.rule, d.strategy_id) for d in triggered] == expected
+    assert list(cycle.trigger_counts().items()) == list(Counter(d.rule for d in triggered).items())
 
 
 def test_an_empty_book_gets_no_decisions() -> None:
@@ -311,3 +344,4 @@ def test_an_empty_book_gets_no_decisions() -> None:
         assert cycle.frame.columns[: len(DECISION_COLUMNS)] == list(DECISION_COLUMNS)
         assert cycle.decisions() == ()
         assert cycle.triggered() == ()
+        assert cycle.trigger_counts() == {}
