@@ -3,13 +3,14 @@ exchange stepping the same window alone.
 
 Run: ``.venv/bin/python benchmarks/bench_run.py [--days 252] [--from 2019-01-02]``
 
-The engine runs SPY, QQQ and IWM at 5-minute market steps with ``config/sim.toml`` (templates
-that trade on the simulated chains), its tables and exchange journal in a temporary
-directory, exactly as ``v6 run`` does. Printed: wall time, simulated-to-real time ratios (of
-calendar time and of market hours), where the engine's time went (per cycle stage), and the
-peer: the same market and exchange (journal included) stepping the same window with no
-engine (no subscriptions, no orders), which is the floor the engine stands on. With fewer
-than 252 sessions the year is extrapolated linearly from the window's rate, and says so.
+The engine runs SPY, QQQ and IWM at 5-minute market steps with the default configuration
+(the default strategy templates; no configuration file, environment overrides aside), its
+tables and exchange journal in a temporary directory, exactly as ``v6 run`` does. Printed:
+wall time, simulated-to-real time ratios (of calendar time and of market hours), where the
+engine's time went (per cycle stage), and the peer: the same market and exchange (journal
+included) stepping the same window with no engine (no subscriptions, no orders), which is the
+floor the engine stands on. With fewer than 252 sessions the year is extrapolated linearly
+from the window's rate, and says so.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from v6.config import V6Config, load_config
 from v6.engine import RunStats, build_engine, simulation_config
 from v6.market.simulated import SimulatedMarket
 
-CONFIG = Path(__file__).resolve().parents[1] / "config" / "sim.toml"
 YEAR_SESSIONS = 252
 STEP_MINUTES = 5
 SESSION_HOURS = 6.5
@@ -42,7 +42,7 @@ class Timed:
 
 
 def settings(start: date, days: int, seed: int) -> V6Config:
-    config = simulation_config(load_config(CONFIG), start, days, seed)
+    config = simulation_config(load_config(None), start, days, seed)
     sim = config.broker.sim.model_copy(update={"bar_step_minutes": STEP_MINUTES})
     return config.model_copy(update={"broker": config.broker.model_copy(update={"sim": sim})})
 
@@ -76,7 +76,7 @@ def ratio(timed: Timed) -> str:
 
 def report(days: int, engine: Timed, stats: RunStats, peer: Timed) -> None:
     market_seconds = days * SESSION_HOURS * 3600.0
-    print(f"window: {days} sessions, {STEP_MINUTES}-minute steps, SPY/QQQ/IWM, {CONFIG.name}")
+    print(f"window: {days} sessions, {STEP_MINUTES}-minute steps, SPY/QQQ/IWM, default templates")
     print(
         f"engine: {engine.wall:.1f} s wall, {stats.cycles} cycles, {stats.entries_sent} "
         f"entries sent, {stats.exits_sent} exits sent, {stats.reports} order reports"
