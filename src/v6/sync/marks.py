@@ -26,7 +26,7 @@ import polars as pl
 from v6.book import QUOTES_SCHEMA, UTC_MICROS
 from v6.brokers.types import Quote
 from v6.clock import require_utc
-from v6.domain import Greeks, OptionContract
+from v6.domain import OptionContract
 from v6.domain.greeks import DAYS_PER_YEAR, PERCENT
 
 FloatArray = npt.NDArray[np.float64]
@@ -88,6 +88,7 @@ class MarkBook:
     def __init__(self) -> None:
         self._rows: dict[OptionContract, int] = {}
         self._contracts: list[OptionContract] = []
+        self._symbols: list[str] = []
         self._values = np.full((_INITIAL_ROWS, len(VALUE_COLUMNS)), np.nan)
         self._mark_time = np.full(_INITIAL_ROWS, NEVER, dtype=np.int64)
         self._refreshed = np.full(_INITIAL_ROWS, NEVER, dtype=np.int64)
@@ -101,6 +102,11 @@ class MarkBook:
     def contracts(self) -> Sequence[OptionContract]:
         return self._contracts
 
+    @property
+    def occ_symbols(self) -> Sequence[str]:
+        """Each row's OCC symbol."""
+        return self._symbols
+
     def row(self, contract: OptionContract) -> int:
         """The contract's row, added (without a mark) if new."""
         found = self._rows.get(contract)
@@ -111,6 +117,7 @@ class MarkBook:
             self._grow()
         self._rows[contract] = row
         self._contracts.append(contract)
+        self._symbols.append(contract.occ_symbol)
         self._keys = None
         return row
 
@@ -185,46 +192,43 @@ class MarkBook:
             mark_time=pl.when(known).then(mark_time.cast(UTC_MICROS)),
         )
 
+    def values(self, rows: IntArray) -> FloatArray:
+        """The quote values of ``rows`` (rows may repeat), one array per VALUE_COLUMNS name
+        (shape ``(len(VALUE_COLUMNS), len(rows))``), NaN where unknown, in book units."""
+        return np.ascontiguousarray(self._values[rows].T)
+
+    def mark_times(self, rows: IntArray) -> pl.Series:
+        """The quote times of ``rows`` (null where never marked), as ``mark_time``."""
+        return pl.Series("mark_time", self._mark_time[rows].view("datetime64[us]"), UTC_MICROS)
+
     def quote_columns(self, rows: IntArray) -> list[pl.Series]:
-        """The quote values and mark times of ``rows`` (in that order, rows may repeat): one
-        Series per QUOTES_SCHEMA column after ``occ_symbol``, null where unknown, in book
-        units - the book frame's quote columns, gathered without a join."""
-        values = np.ascontiguousarray(self._values[rows].T)
+        """The quote values and mark times of ``rows``: one Series per QUOTES_SCHEMA column
+        after ``occ_symbol``, null where unknown, in book units - the book frame's quote
+        columns, gathered without a join."""
+        values = self.values(rows)
         columns = [
             pl.Series(name, values[index], nan_to_null=True)
             for index, name in enumerate(VALUE_COLUMNS)
         ]
-        times = self._mark_time[rows].view("datetime64[us]")
-        return [*columns, pl.Series("mark_time", times, dtype=UTC_MICROS)]
+        return [*columns, self.mark_times(rows)]
 
     def quotes(self) -> pl.DataFrame:
         """The rows that have a mark, in ``v6.book.QUOTES_SCHEMA`` (``build_book``'s input)."""
         return self.frame().filter(pl.col("mark_time").is_not_null()).select(QUOTES_SCHEMA.names())
-
-    def snapshot_values(self, row: int) -> tuple[dict[str, float | None], Greeks | None]:
-        """The row's quote values (None where unknown) and its Greeks in book units."""
-        values = {
-            name: None if math.isnan(value) else float(value)
-            for name, value in zip(VALUE_COLUMNS, self._values[row], strict=True)
-        }
-        delta, gamma, theta, vega = (values[n] for n in ("delta", "gamma", "theta", "vega"))
-        if delta is None or gamma is None or theta is None or vega is None:
-            return values, None
-        return values, Greeks(delta, gamma, theta, vega)
 
     def _key_frame(self) -> pl.DataFrame:
         if self._keys is None or self._keys.height != len(self._contracts):
             self._keys = pl.DataFrame(
                 [
                     (
-                        c.occ_symbol,
+                        symbol,
                         c.underlying,
                         c.expiry,
                         float(c.strike),
                         c.right.value,
                         c.multiplier,
                     )
-                    for c in self._contracts
+                    for c, symbol in zip(self._contracts, self._symbols, strict=True)
                 ],
                 schema=_KEY_SCHEMA,
                 orient="row",

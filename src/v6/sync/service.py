@@ -54,12 +54,13 @@ from v6.domain import (
     Strategy,
     StrategyStatus,
 )
-from v6.store import LegSnapshot, Store
+from v6.store import Store
 from v6.sync.frame import BookFrames
 from v6.sync.marks import NEVER, FloatArray, IntArray, MarkBook, micros
 from v6.sync.queue import PositionQueue, weights_for
 from v6.sync.reconcile import BrokerBook, Reconciliation, new_york_date, reconcile
 from v6.sync.registry import Activity, StrategyRegistry
+from v6.sync.snapshots import snapshot_frame
 from v6.sync.streamer import Streamer, plan_lines
 from v6.sync.worker import QueueWorker, WorkerStats
 
@@ -380,29 +381,10 @@ class PositionSync:
         rows = self._legs.held_rows
         marked = self._marks.mark_micros(rows)
         newer = marked > self._persisted[rows]
-        snapshots = [snapshot for row in rows[newer].tolist() for snapshot in self._snapshots(row)]
-        if snapshots:
-            self._store.snapshots.record(snapshots)
+        if newer.any():
+            changed = snapshot_frame(self._marks, rows[newer], self._legs.holders)
+            self._store.snapshots.record_frame(changed)
         self._persisted[rows[newer]] = marked[newer]
-
-    def _snapshots(self, row: int) -> list[LegSnapshot]:
-        values, greeks = self._marks.snapshot_values(row)
-        contract = self._marks.contracts[row]
-        at = self._marks.mark_time(row)
-        return [
-            LegSnapshot(
-                strategy_id=sid,
-                contract=contract,
-                at=at,
-                mark=values["mark"],
-                bid=values["bid"],
-                ask=values["ask"],
-                implied_vol=values["iv"],
-                underlying_price=values["underlying_price"],
-                greeks=greeks,
-            )
-            for sid in self._legs.holders[row]
-        ]
 
     # -- reconciliation -----------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import polars as pl
 import pytest
 
 from v6.domain import (
@@ -38,6 +40,7 @@ from v6.store import (
     ReconciliationEvent,
     RecordedDecision,
     Store,
+    StoreLocation,
 )
 from v6.store.catalog import RISK_EVENTS
 
@@ -45,6 +48,7 @@ T0 = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)
 EXPIRY = date(2024, 2, 16)
 
 PUT = OptionContract("SPY", EXPIRY, Decimal("440"), Right.PUT)
+SNAPSHOT_GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 
 
 def condor(strategy_id: str, status: StrategyStatus = StrategyStatus.OPEN) -> Strategy:
@@ -120,6 +124,38 @@ def test_the_latest_snapshot_of_each_leg(store: Store) -> None:
     assert latest[("ic-1", PUT.occ_symbol)] == snapshots[4]
     assert store.snapshots.day(T0.date()).num_rows == 6
     assert store.snapshots.latest(T0.date() + timedelta(days=1)) == {}
+
+
+def test_snapshots_recorded_as_a_frame_are_the_records_rows(tmp_path: Path) -> None:
+    late = datetime(2024, 1, 3, 2, 30, tzinfo=UTC)  # 21:30 in New York: the 2nd's session
+    greeks = Greeks(-0.2, 0.01, -0.05, 0.3, -0.02)
+    snapshots = [
+        LegSnapshot("ic-1", PUT, T0, mark=1.5, bid=1.4, ask=1.6, implied_vol=0.2, greeks=greeks),
+        LegSnapshot("ic-2", PUT, late, mark=1.25, underlying_price=470.0),
+    ]
+    as_records = Store(StoreLocation(str(tmp_path / "records")), "engine")
+    as_records.snapshots.record(snapshots)
+    as_frame = Store(StoreLocation(str(tmp_path / "frame")), "engine")
+    as_frame.snapshots.record_frame(
+        pl.DataFrame(
+            {
+                "strategy_id": ["ic-1", "ic-2"],
+                "occ_symbol": [PUT.occ_symbol] * 2,
+                "at": [T0, late],
+                "mark": [1.5, 1.25],
+                "bid": [1.4, None],
+                "ask": [1.6, None],
+                "implied_vol": [0.2, None],
+                "underlying_price": [None, 470.0],
+                **{name: [getattr(greeks, name), None] for name in SNAPSHOT_GREEKS},
+            }
+        )
+    )
+    as_records.flush()
+    as_frame.flush()
+
+    assert as_frame.snapshots.day(T0.date()).equals(as_records.snapshots.day(T0.date()))
+    assert as_frame.snapshots.day(T0.date()).num_rows == 2
 
 
 def test_orders_and_their_fills(store: Store) -> None:

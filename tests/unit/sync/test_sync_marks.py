@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -93,15 +92,3 @@ def test_rows_are_stable_and_the_book_grows() -> None:
     assert marks.mark_time(150) == AT
     with pytest.raises(ValueError, match="has no mark"):
         marks.mark_time(151)
-
-
-def test_snapshot_values_are_in_book_units() -> None:
-    marks = MarkBook()
-    marks.apply([quote()], AT)
-
-    values, greeks = marks.snapshot_values(0)
-
-    assert values["bid"] == 2.0
-    assert greeks is not None
-    assert greeks.theta == pytest.approx(-0.05 * 365)
-    assert math.isclose(greeks.vega, 30.0)

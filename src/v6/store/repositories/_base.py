@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
 from v6.domain import Contract, OptionContract, Right, StockContract
 from v6.store.readers import Filters, StoreReader
 from v6.store.schemas import TableSpec
@@ -30,13 +32,14 @@ class Repository:
         self._reader = reader
         self._writer = writer
 
-    def _write(self, spec: TableSpec, rows: Iterable[Row]) -> None:
+    def _write(self, spec: TableSpec, rows: Iterable[Row] | pa.Table) -> None:
+        """Buffer ``rows`` (dicts, or an Arrow table of the table's columns) for ``spec``."""
         if self._writer is None:
             raise ReadOnlyStoreError(
                 f"table {spec.name!r}: this store was opened read-only (no writer app id)"
             )
-        batch = list(rows)
-        if batch:
+        batch = rows if isinstance(rows, pa.Table) else list(rows)
+        if len(batch):
             self._writer.add(spec, batch)
 
     def _rows(self, spec: TableSpec, filters: Filters = ()) -> list[Row]:

@@ -11,7 +11,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from v6.domain import Greeks, OptionContract, Position
 from v6.store.catalog import POSITION_SNAPSHOTS, POSITIONS
-from v6.store.records import LegSnapshot, utc
+from v6.store.records import EXCHANGE_TIME_ZONE, LegSnapshot, utc
 from v6.store.repositories._base import (
     Repository,
     Row,
@@ -44,6 +44,14 @@ class SnapshotRepository(Repository):
 
     def record(self, snapshots: Iterable[LegSnapshot]) -> None:
         self._write(POSITION_SNAPSHOTS, (_snapshot_row(s) for s in snapshots))
+
+    def record_frame(self, snapshots: pl.DataFrame) -> None:
+        """`record` for many legs at once: one row per snapshot with ``strategy_id``,
+        ``occ_symbol``, ``at`` (UTC) and any of the table's value columns (``mark``,
+        ``bid``, ``ask``, ``implied_vol``, ``underlying_price`` and the per-share Greeks
+        ``delta`` ... ``rho``; missing ones are null). ``trade_date`` follows from ``at``."""
+        session = pl.col("at").dt.convert_time_zone(EXCHANGE_TIME_ZONE.key).dt.date()
+        self._write(POSITION_SNAPSHOTS, snapshots.with_columns(trade_date=session).to_arrow())
 
     def day(self, day: date) -> pa.Table:
         """Every snapshot of one trading day (one partition), as an Arrow table."""

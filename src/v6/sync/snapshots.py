@@ -1,0 +1,54 @@
+"""The marks sync records to ``position_snapshots``, built column-wise.
+
+One row per strategy holding a contract, with the mark book's values in book units. A leg's
+Greeks are recorded only when delta, gamma, theta and vega are all known - otherwise all of
+them are null, as for a `v6.store.LegSnapshot` without Greeks - and then with a rho of 0
+(`v6.domain.Greeks`' default: IB's model Greeks carry no rho).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from v6.sync.marks import VALUE_COLUMNS, IntArray, MarkBook
+
+GREEKS: Final = ("delta", "gamma", "theta", "vega")
+_SNAPSHOT_NAMES: Final = {
+    "bid": "bid",
+    "ask": "ask",
+    "mark": "mark",
+    "iv": "implied_vol",
+    "underlying_price": "underlying_price",
+}
+"""Mark book value -> snapshot column, for the values other than the Greeks."""
+
+
+def snapshot_frame(
+    marks: MarkBook, rows: IntArray, holders: Mapping[int, Sequence[str]]
+) -> pl.DataFrame:
+    """The snapshots of the current marks of ``rows`` (rows that have a mark), one per
+    strategy holding each (``holders``), in the columns `SnapshotRepository.record_frame`
+    takes."""
+    pairs = [(row, sid) for row in rows.tolist() for sid in holders[row]]
+    legs = np.fromiter((row for row, _ in pairs), dtype=np.int64, count=len(pairs))
+    values = dict(zip(VALUE_COLUMNS, marks.values(legs), strict=True))
+    known = ~np.isnan(np.stack([values[name] for name in GREEKS])).any(axis=0)
+    greeks = {name: np.where(known, values[name], np.nan) for name in GREEKS}
+    columns = {
+        **{column: values[name] for name, column in _SNAPSHOT_NAMES.items()},
+        **greeks,
+        "rho": np.where(known, 0.0, np.nan),
+    }
+    symbols = marks.occ_symbols
+    return pl.DataFrame(
+        [
+            pl.Series("strategy_id", [sid for _, sid in pairs], pl.String),
+            pl.Series("occ_symbol", [symbols[row] for row, _ in pairs], pl.String),
+            marks.mark_times(legs).alias("at"),
+            *(pl.Series(name, array, nan_to_null=True) for name, array in columns.items()),
+        ]
+    )

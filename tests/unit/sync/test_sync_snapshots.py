@@ -1,0 +1,66 @@
+"""Snapshots of the marks: one row per holder, book units, Greeks all or nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pytest
+
+from v6.brokers.types import Quote
+from v6.domain import Greeks, OptionContract, Right
+from v6.sync.marks import MarkBook
+from v6.sync.snapshots import snapshot_frame
+
+AT = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
+PUT = OptionContract("SPY", date(2024, 4, 19), 480, Right.PUT)
+CALL = OptionContract("SPY", date(2024, 4, 19), 540, Right.CALL)
+GREEKS_COLUMNS = ("delta", "gamma", "theta", "vega", "rho")
+
+
+def quote(contract: OptionContract, greeks: Greeks | None) -> Quote:
+    return Quote(contract, AT, 2.00, 2.10, 2.05, 10, 12, 0.18, greeks, 512.0)
+
+
+@pytest.fixture
+def rows() -> dict[tuple[str, str], dict[str, object]]:
+    marks = MarkBook()
+    marks.apply([quote(PUT, Greeks(-0.20, 0.01, -0.05, 0.30)), quote(CALL, None)], AT)
+    holders = {marks.row(PUT): ("a", "b"), marks.row(CALL): ("a",)}
+    frame = snapshot_frame(marks, np.array([marks.row(PUT), marks.row(CALL)]), holders)
+    return {(row["strategy_id"], row["occ_symbol"]): row for row in frame.to_dicts()}
+
+
+def test_one_row_per_strategy_holding_a_contract(
+    rows: dict[tuple[str, str], dict[str, object]],
+) -> None:
+    assert set(rows) == {
+        ("a", PUT.occ_symbol),
+        ("b", PUT.occ_symbol),
+        ("a", CALL.occ_symbol),
+    }
+    assert {row["at"] for row in rows.values()} == {AT}
+
+
+def test_values_are_in_book_units(rows: dict[tuple[str, str], dict[str, object]]) -> None:
+    put = rows[("b", PUT.occ_symbol)]
+
+    assert (put["bid"], put["ask"], put["implied_vol"], put["underlying_price"]) == (
+        2.00,
+        2.10,
+        0.18,
+        512.0,
+    )
+    assert put["mark"] == pytest.approx(2.05)
+    assert put["theta"] == pytest.approx(-0.05 * 365)
+    assert put["vega"] == pytest.approx(0.30 * 100)
+    assert (put["delta"], put["gamma"], put["rho"]) == (-0.20, 0.01, 0.0)
+
+
+def test_a_leg_without_greeks_records_none(
+    rows: dict[tuple[str, str], dict[str, object]],
+) -> None:
+    call = rows[("a", CALL.occ_symbol)]
+
+    assert all(call[name] is None for name in GREEKS_COLUMNS)
+    assert call["mark"] == pytest.approx(2.05)
