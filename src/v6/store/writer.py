@@ -14,7 +14,11 @@ Why a replay never duplicates:
   key columns of rows at or after the batch's earliest event time (file statistics prune the
   rest), so a replay after a restart adds nothing and a normal flush reads almost nothing.
 * Merge tables (entities) merge on the key and rewrite a matched row only if a tracked column
-  differs; an unchanged replay makes no commit and no table version.
+  differs; an unchanged replay makes no commit and no table version. The writer also keeps
+  the tracked values of the rows it committed, and drops a row identical to them before the
+  merge (an entity saved again unchanged, such as a strategy's legs): it trusts them only
+  while the table is at the version of its own last commit or compaction - once another
+  writer commits, it forgets them - so a dropped row is one the table holds as it is.
 
 Every commit carries an application transaction ``(app_id, sequence)``. delta-rs records the
 latest sequence per app id but does not enforce its order, so the writer checks it: before each
@@ -113,6 +117,8 @@ class _TableState:
     touched_partitions: set[tuple[str, ...]] = field(default_factory=set)
     newest: datetime | None = None
     newest_at_version: int = -1
+    committed: dict[tuple[object, ...], tuple[object, ...]] = field(default_factory=dict)
+    committed_at_version: int = -1
 
 
 class StoreWriter:
@@ -236,8 +242,10 @@ class StoreWriter:
                 write_deltalake(state.handle, rows, mode="append", commit_properties=properties)
                 self._advance_newest(spec, state, rows, before)
         else:
-            rows = batch
-            _merge(spec, state.handle, batch, properties)
+            rows, entities = _changed_entities(spec, state, batch)
+            if rows.num_rows:
+                _merge(spec, state.handle, rows, properties)
+            _remember(state, entities, before)
         after = state.handle.version()
         if after == before:
             return TableFlush(spec.name, 0, after, None)
@@ -306,6 +314,8 @@ class StoreWriter:
         except RETRYABLE as error:
             log.warning("compaction of %s skipped, will retry later: %s", spec.name, error)
             return
+        if state.committed_at_version == state.handle.version() - 1:
+            state.committed_at_version = state.handle.version()
         state.commits_since_compaction = 0
         state.last_compaction = now
         state.touched_partitions.clear()
@@ -332,6 +342,36 @@ def _merge(spec: TableSpec, table: DeltaTable, batch: pa.Table, props: CommitPro
         )
         merger = merger.when_matched_update_all(predicate=changed)
     merger.when_not_matched_insert_all().execute()
+
+
+Entities = dict[tuple[object, ...], tuple[object, ...]]
+"""Tracked values by key, of rows a merge table holds."""
+
+
+def _changed_entities(
+    spec: TableSpec, state: _TableState, batch: pa.Table
+) -> tuple[pa.Table, Entities]:
+    """``batch`` without the rows identical (key and tracked values) to rows this writer
+    committed, if the table is still at the version of that commit; and every row's
+    tracked values by key."""
+    keys = list(zip(*(batch.column(name).to_pylist() for name in spec.key), strict=True))
+    tracked = [batch.column(name).to_pylist() for name in spec.tracked_columns]
+    values = list(zip(*tracked, strict=True)) if tracked else [()] * len(keys)
+    entities = dict(zip(keys, values, strict=True))
+    known = state.committed if state.committed_at_version == state.handle.version() else {}
+    changed = [i for i, key in enumerate(keys) if known.get(key) != values[i]]
+    if len(changed) == batch.num_rows:
+        return batch, entities
+    return batch.take(pa.array(changed, pa.int64())), entities
+
+
+def _remember(state: _TableState, entities: Entities, before: int) -> None:
+    """After a merge of ``entities`` into the table at version ``before``: the rows it holds
+    now, if every earlier commit since the last remembered one was ours."""
+    if state.committed_at_version != before:
+        state.committed = {}
+    state.committed.update(entities)
+    state.committed_at_version = state.handle.version()
 
 
 def _without_existing(

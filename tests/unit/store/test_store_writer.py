@@ -82,6 +82,35 @@ def test_an_unchanged_merge_commits_nothing_and_a_change_commits_once(
     assert (row["status"], row["updated_at"]) == ("closing", T0 + timedelta(minutes=10))
 
 
+def test_only_the_entities_that_changed_since_this_writer_committed_them_are_merged(
+    location: StoreLocation,
+) -> None:
+    writer = StoreWriter(location, APP, WriterSettings(compact_every_commits=2))
+    second = {**_strategy("open"), "strategy_id": "ic-2"}
+    writer.add(STRATEGIES, [_strategy("open"), second])
+    writer.flush()
+    for status in ("closing", "closed"):
+        writer.add(STRATEGIES, [_strategy(status), second])
+        assert writer.flush()[0].rows == 1
+    writer.add(STRATEGIES, [_strategy("closed"), second])
+
+    assert writer.flush()[0].sequence is None
+    assert pa.table(_table(location, "strategies").scan(columns=["status"])).num_rows == 2
+
+
+def test_an_entity_another_writer_changed_is_merged_again(location: StoreLocation) -> None:
+    engine, dashboard = StoreWriter(location, APP), StoreWriter(location, "dashboard")
+    engine.add(STRATEGIES, [_strategy("open")])
+    engine.flush()
+    dashboard.add(STRATEGIES, [_strategy("closing")])
+    dashboard.flush()
+    engine.add(STRATEGIES, [_strategy("open")])
+
+    assert engine.flush()[0].rows == 1
+    [row] = pa.table(_table(location, "strategies").scan(columns=["status"])).to_pylist()
+    assert row["status"] == "open"
+
+
 def test_untracked_updated_at_alone_is_not_a_change(location: StoreLocation) -> None:
     writer = StoreWriter(location, APP)
     writer.add(STRATEGIES, [_strategy("open")])
