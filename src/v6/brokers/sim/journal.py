@@ -6,8 +6,8 @@ One record per line:
   (seed, symbols, window, starting cash). Resuming with a different run is refused.
 * ``{"kind": "state", "seq": n, "state": {...}}`` - the exchange's whole state (clock, cash,
   positions, orders, id counters, generator states, fault counters, the session's executions)
-  after anything but the clock changed. Written, flushed and fsync'd before the call that
-  changed it returns.
+  after anything but its clock fields changed. Written, flushed and fsync'd before the call
+  that changed it returns.
 * ``{"kind": "clock", "seq": n, "time": "...", "market_time": "..."}`` - only the state's
   clock fields moved (the clock, and the market over quiet steps): the record carries those
   fields, nothing else changed. Flushed to the operating system (it survives a killed
