@@ -20,8 +20,9 @@ class SyncConfig(ConfigPart):
     `proximity_enter_fraction` and gives its lines back only beyond
     `proximity_exit_fraction` and after `min_stream_seconds` (hysteresis, so a value
     hovering at the boundary does not churn lines). Every other leg is refreshed by paced
-    snapshots; snapshots and line changes share one token bucket, so together they stay
-    within `snapshot_rate_per_second` plus `snapshot_burst` messages in any second.
+    snapshots; every message V6 sends (snapshots, line changes, chain requests, what-ifs,
+    orders) draws from one token bucket, so together they stay within
+    `snapshot_rate_per_second` plus `snapshot_burst` messages in any second.
     """
 
     streaming_lines: int = Field(
@@ -32,14 +33,16 @@ class SyncConfig(ConfigPart):
     snapshot_rate_per_second: float = Field(
         default=45.0,
         gt=0,
-        description="Token-bucket refill rate for snapshot requests and line changes; below "
+        description="Refill rate of the token bucket every message V6 sends to the broker "
+        "draws from (snapshots, line changes, chain requests, what-ifs, orders); below "
         "broker.pacing_messages_per_second.",
     )
     snapshot_burst: int = Field(
         default=4,
         ge=1,
         le=1000,
-        description="Token-bucket capacity, and the most contracts in one snapshot request; "
+        description="Capacity of that token bucket, and the most contracts in one snapshot "
+        "request (a bracket order takes 3); "
         "snapshot_rate_per_second + snapshot_burst must not exceed "
         "broker.pacing_messages_per_second.",
     )
