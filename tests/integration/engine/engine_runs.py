@@ -69,7 +69,12 @@ def assert_no_naked_leg(finished: Finished) -> None:
     for strategy in finished.store.strategies.live():
         for leg in strategy.legs:
             expected[leg.contract] += leg.quantity * strategy.quantity
-    assert {c: q for c, q in broker.items() if q} == {c: q for c, q in expected.items() if q}
+    differences = {
+        contract.occ_symbol: (broker.get(contract, 0), expected.get(contract, 0))
+        for contract in broker.keys() | expected.keys()
+        if broker.get(contract, 0) != expected.get(contract, 0)
+    }
+    assert differences == {}, f"(held at the broker, held by live strategies): {differences}"
 
 
 def assert_losses_within_max_loss(store: Store) -> None:

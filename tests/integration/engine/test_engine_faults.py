@@ -5,8 +5,8 @@ asserted from the Delta tables and the exchange's own positions.
   (a risk event), no entry goes out while it is open, exits still do.
 * Bad quotes: every quote V6 receives is bad; nothing is sent on them.
 * A connection loss mid-run: the run goes on, and the broker and the store still agree.
-* Stress: 2020-02-24..2020-03-20 runs clean - no strategy loses more than its max loss plus
-  commissions, limits hold, no naked leg.
+* Stress: 2020-02-15..2020-04-30 and 2008-09-01..2008-12-31 run clean - no strategy loses
+  more than its max loss plus commissions, limits hold, no naked leg.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from engine_runs import (
 from v6.brokers.sim import BadQuoteKind
 from v6.domain import StrategyStatus
 from v6.engine import TradingEngine, build_engine
+from v6.market.calendar import nyse_calendar
 from v6.risk import RiskEvent
 from v6.store import Store
 
@@ -131,14 +132,19 @@ def test_a_connection_loss_mid_run_leaves_the_broker_and_the_store_in_agreement(
     assert_no_naked_leg(finished)
 
 
-@pytest.fixture(scope="module")
-def stress(tmp_path_factory: pytest.TempPathFactory) -> Finished:
-    """2020-02-24..2020-03-20 (20 sessions) on 78-minute market steps (five a session), to
-    keep the test short."""
-    settings = config(date(2020, 2, 24), 20)
-    coarse = settings.broker.sim.model_copy(update={"bar_step_minutes": 78})
-    broker = settings.broker.model_copy(update={"sim": coarse})
-    return run(settings.model_copy(update={"broker": broker}), tmp_path_factory.mktemp("stress"))
+STRESS_WINDOWS = {
+    "covid-crash": (date(2020, 2, 15), date(2020, 4, 30)),
+    "lehman-crash": (date(2008, 9, 1), date(2008, 12, 31)),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(STRESS_WINDOWS))
+def stress(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    """The issue's stress windows, whole, on the engine tests' 30-minute market steps."""
+    first, last = STRESS_WINDOWS[request.param]
+    settings = config(first, len(nyse_calendar().sessions(first, last)))
+    assert settings.broker.sim.end_date == nyse_calendar().sessions(first, last)[-1]
+    return run(settings, tmp_path_factory.mktemp(request.param))
 
 
 def test_the_stress_window_trades(stress: Finished) -> None:
