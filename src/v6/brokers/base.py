@@ -122,4 +122,6 @@ class Broker(ABC):
     @abstractmethod
     async def executions(self) -> tuple[ExecutionEvent, ...]:
         """Executions since the last session close, that close's expirations and assignments
-        included (``reqExecutionsAsync``), for reconciliation."""
+        included (``reqExecutionsAsync``), for reconciliation and for recovery after a
+        restart: each carries its commission (``ExecutionEvent.commission``; None while the
+        broker has not reported it), as IB delivers each ``Fill`` with its commission report."""

@@ -53,7 +53,11 @@ class OrderStatusEvent:
 @dataclass(frozen=True, slots=True)
 class ExecutionEvent:
     """``quantity`` is signed (bought +, sold -), ``price`` per share >= 0. ``order_id`` is
-    None for exercises, assignments, expirations and settlements (no order behind them)."""
+    None for exercises, assignments, expirations and settlements (no order behind them).
+
+    ``commission`` is None on the live event: its ``CommissionEvent`` follows (IB's
+    ``execDetailsEvent``). The executions ``Broker.executions()`` re-delivers carry it, as
+    IB's ``reqExecutions`` delivers each execution with its commission report."""
 
     time: datetime
     exec_id: str
@@ -63,6 +67,7 @@ class ExecutionEvent:
     price: float
     kind: ExecutionKind = ExecutionKind.TRADE
     order_ref: str = ""
+    commission: float | None = None
 
     def to_fill(self, commission: float) -> Fill:
         """The domain ``Fill``, once the commission for this execution is known."""

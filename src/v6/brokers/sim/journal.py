@@ -5,7 +5,9 @@ One record per line:
 * ``{"kind": "header", "version": 1, "run": {...}}`` - the first line: which run this is
   (seed, symbols, window, starting cash). Resuming with a different run is refused.
 * ``{"kind": "state", "seq": n, "state": {...}}`` - the exchange's whole state (clock, cash,
-  positions, orders, id counters, generator states, fault counters, the session's executions)
+  positions, orders, id counters, generator states, fault counters, the session's executions
+  with their commissions - a journal written before they were kept resumes with them
+  unknown)
   after anything but its clock fields changed. Written, flushed and fsync'd before the call
   that changed it returns.
 * ``{"kind": "clock", "seq": n, "time": "...", "market_time": "..."}`` - only the state's

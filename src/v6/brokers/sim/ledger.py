@@ -4,11 +4,14 @@ Every booking emits, in order: an ``ExecutionEvent``, its ``CommissionEvent`` (w
 realized P&L, net of this execution's commission, when it closed something; 0 otherwise) and
 a ``PositionEvent`` with the contract's new position. A combo fill books one execution per
 leg, at leg prices whose ratio-weighted sum is the order's net price (``matching.leg_prices``),
-and its commission is split over the legs by contracts (shares for a stock leg).
+and its commission is split over the legs by contracts (shares for a stock leg). The
+session's executions (``ExchangeState.executions``) keep each commission, for
+``Broker.executions()`` to re-deliver with them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -60,7 +63,7 @@ class Ledger:
             kind=kind,
             order_ref=order_ref,
         )
-        self._state.executions.append(execution)
+        self._state.executions.append(dataclasses.replace(execution, commission=commission))
         realized = result.realized_gross - commission if result.closed else 0.0
         self._emit(execution)
         self._emit(CommissionEvent(time, execution.exec_id, commission, realized))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -36,6 +37,17 @@ def _generator_from(state: dict[str, Any]) -> np.random.Generator:
     bit_generator = np.random.PCG64()
     bit_generator.state = cast(Any, state)
     return np.random.Generator(bit_generator)
+
+
+def _execution_to_json(execution: ExecutionEvent) -> dict[str, Any]:
+    return {**codec.execution_to_json(execution), "commission": execution.commission}
+
+
+def _execution_from_json(data: dict[str, Any]) -> ExecutionEvent:
+    """An execution with its commission; a journal written before commissions were kept
+    resumes with it unknown (None)."""
+    execution = codec.execution_from_json(data)
+    return dataclasses.replace(execution, commission=data.get("commission"))
 
 
 def run_header(config: SimConfig, account_id: str) -> dict[str, Any]:
@@ -152,7 +164,7 @@ class ExchangeState:
             "outage_until": None
             if self.outage_until is None
             else codec.time_to_json(self.outage_until),
-            "executions": [codec.execution_to_json(e) for e in self.executions],
+            "executions": [_execution_to_json(e) for e in self.executions],
         }
 
     @classmethod
@@ -175,5 +187,5 @@ class ExchangeState:
             next_order_id=int(data["next_order_id"]),
             next_exec_id=int(data["next_exec_id"]),
             outage_until=None if outage is None else codec.time_from_json(outage),
-            executions=[codec.execution_from_json(e) for e in data["executions"]],
+            executions=[_execution_from_json(e) for e in data["executions"]],
         )
