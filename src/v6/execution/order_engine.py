@@ -43,7 +43,7 @@ sync worker and the strategy builder; a request waits on the clock for its token
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from v6.brokers.errors import (
@@ -57,9 +57,9 @@ from v6.brokers.pacing import BRACKET_MESSAGES, PacedBroker
 from v6.brokers.types import OrderSpec, OrderState, OrderStatus, OrderType
 from v6.clock import Clock
 from v6.config.execution import ExecutionConfig, ExitStyle
-from v6.domain import IntentKind, Leg, OptionContract, OrderIntent
+from v6.domain import IntentKind, Leg, OptionContract, OrderIntent, Strategy, StrategyStatus
 from v6.execution.desk import RESTING_ROLES, TicketDesk
-from v6.execution.exits import oca_exits
+from v6.execution.exits import ExitPlan, oca_exits
 from v6.execution.legging import (
     LegImbalance,
     as_order_legs,
@@ -125,6 +125,13 @@ class OrderEngine:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
+
+    def note_refs(self, refs: Iterable[str]) -> None:
+        """Remember order refs used before (e.g. the store's orders after a restart, which
+        the broker no longer lists once they ended in an earlier session), so no new attempt
+        reuses one."""
+        for ref in refs:
+            self._desk.note_ref(ref)
 
     def next_attempt(self, strategy_id: str, intent: IntentKind) -> int:
         """One more than the highest attempt of (strategy, intent) this engine has seen."""
@@ -495,12 +502,55 @@ class OrderEngine:
             if placed
             else self._desk.next_attempt(ticket.strategy_id, IntentKind.CLOSE)
         )
-        ref = f"{ticket.strategy_id}:{IntentKind.CLOSE.value}:{attempt}"
-        for role, spec in oca_exits(ticket.spec, units, take_profit, stop, ref):
-            if role not in {exit_ticket.role for exit_ticket in placed}:
+        exits = (ticket.spec, units, take_profit, stop)
+        await self._place_oca(ticket.strategy_id, attempt, exits, ticket.exit_keys)
+
+    async def _place_oca(
+        self,
+        strategy_id: str,
+        attempt: int,
+        exits: tuple[OrderSpec, int, float, float],
+        keys: list[str],
+    ) -> None:
+        """Place the OCA take-profit and stop ``exits`` (entry, units, take profit, stop)
+        under ``<strategy_id>:close:<attempt>``, but for the roles among ``keys`` (placed
+        before a broker error cut the last attempt short); each new ticket's key is appended
+        to ``keys`` as soon as its order is placed."""
+        entry, units, take_profit, stop = exits
+        placed = {self._desk.tickets[key].role for key in keys}
+        ref = f"{strategy_id}:{IntentKind.CLOSE.value}:{attempt}"
+        for role, spec in oca_exits(entry, units, take_profit, stop, ref):
+            if role not in placed:
                 state = await self._broker.place_order(spec)
-                child = self._desk.placed_ticket(state, role, attempt, IntentKind.CLOSE)
-                ticket.exit_keys.append(child.key)
+                keys.append(self._desk.placed_ticket(state, role, attempt, IntentKind.CLOSE).key)
+
+    async def rearm_exits(self, strategy: Strategy, plan: ExitPlan) -> tuple[str, ...]:
+        """Rest the take-profit and stop of an OPEN ``strategy`` that has none working at the
+        broker (after a restart: its entry filled and the process died before they went
+        out): the OCA pair for its units at ``plan``'s levels from its entry premium. Returns
+        their ticket keys; none with an exit style other than OCA (bracket children go out
+        with the entry), in dry run, without an entry premium, or when its exits rest."""
+        premium = strategy.entry_premium
+        if (
+            self._config.exits.style is not ExitStyle.OCA
+            or self._dry_run
+            or not premium
+            or strategy.status is not StrategyStatus.OPEN
+            or self._desk.resting(strategy.strategy_id)
+        ):
+            return ()
+        intent = OrderIntent(
+            strategy.strategy_id, IntentKind.OPEN, strategy.legs, strategy.quantity, -premium
+        )
+        entry = OrderSpec.from_intent(intent, 1)
+        per_unit = strategy.quantity / entry.quantity  # a lone leg's size counts as units
+        cost = max_close_cost(strategy.legs) * per_unit
+        take_profit, stop = plan.closing_prices(entry.trigger_price, self._tick, cost)
+        attempt = self._desk.next_attempt(strategy.strategy_id, IntentKind.CLOSE)
+        keys: list[str] = []
+        exits = (entry, entry.quantity, take_profit, stop)
+        await self._place_oca(strategy.strategy_id, attempt, exits, keys)
+        return tuple(keys)
 
     async def _reprice_children(self, ticket: Ticket, take_profit: float, stop: float) -> None:
         for key in ticket.exit_keys:
@@ -525,7 +575,7 @@ class OrderEngine:
         the exits its fill should have, if they do not rest at the broker already."""
         for execution in traded:
             self._desk.tracker.add_execution(execution)
-        units, average = traded_units(ticket.spec, traded)
+        units, average = traded_units(ticket.spec.legs, traded)
         if average is not None:
             await self._arm_exits(ticket, units, units * average)
         outcome = Outcome.FILLED if units >= ticket.spec.quantity else Outcome.PARTIALLY_FILLED

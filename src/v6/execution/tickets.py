@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum, auto
 
 from v6.brokers.events import ExecutionEvent
-from v6.brokers.types import OrderSpec, OrderState, OrderStatus, OrderType
+from v6.brokers.types import OrderLeg, OrderSpec, OrderState, OrderStatus, OrderType
 from v6.domain import (
     IntentKind,
     InvalidOrderError,
@@ -188,10 +188,12 @@ def strategy_of(ref: str) -> str | None:
         return None
 
 
-def traded_units(spec: OrderSpec, executions: Sequence[ExecutionEvent]) -> tuple[int, float | None]:
-    """Units of ``spec`` its executions add up to (by its first leg) and their net price per
-    unit (combo convention; None without a unit)."""
-    first = spec.legs[0]
+def traded_units(
+    legs: Sequence[OrderLeg], executions: Sequence[ExecutionEvent]
+) -> tuple[int, float | None]:
+    """Units of an order's ``legs`` its executions add up to (by the first leg) and their
+    net price per unit (combo convention; None without a unit)."""
+    first = legs[0]
     traded = sum(e.quantity for e in executions if e.contract == first.contract)
     units = traded // first.ratio
     if units <= 0:

@@ -48,6 +48,10 @@ class OrderTracker:
         self._states[state.order_id] = state
 
     def add_execution(self, execution: ExecutionEvent) -> None:
+        """Remember an execution once, with its commission when it carries one (executions
+        the broker re-delivers after a restart)."""
+        if execution.commission is not None:
+            self._commissions[execution.exec_id] = execution.commission
         if execution.order_id is None or execution.exec_id in self._exec_ids:
             return
         self._exec_ids.add(execution.exec_id)

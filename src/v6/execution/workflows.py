@@ -160,15 +160,24 @@ class StrategyBook:
         if strategy.status is not StrategyStatus.PENDING:
             return
         if report.filled > 0 and report.avg_fill_price is not None:
-            opened = dataclasses.replace(
-                strategy, quantity=report.filled, entry_premium=-report.avg_fill_price
-            )
-            self.put(opened.transition_to(StrategyStatus.OPEN, now))
+            self._open(strategy, report.filled, report.avg_fill_price, now)
             gate.record_success(now)
             return
         if report.outcome is not Outcome.REJECTED:
             gate.release_probe()
         self.put(strategy.transition_to(StrategyStatus.CANCELLED, now))
+
+    def open_filled(self, strategy_id: str, units: int, net_price: float, now: datetime) -> None:
+        """Open a PENDING strategy for ``units`` filled at ``net_price`` per unit (combo
+        convention): an entry whose report never came (recovered from the broker's
+        executions after a restart), as its report would have."""
+        strategy = self.live.get(strategy_id)
+        if strategy is not None and strategy.status is StrategyStatus.PENDING and units > 0:
+            self._open(strategy, units, net_price, now)
+
+    def _open(self, strategy: Strategy, units: int, net_price: float, now: datetime) -> None:
+        opened = dataclasses.replace(strategy, quantity=units, entry_premium=-net_price)
+        self.put(opened.transition_to(StrategyStatus.OPEN, now))
 
     def _exited(self, strategy: Strategy, report: ExecutionReport, now: datetime) -> None:
         if report.outcome is Outcome.NOTHING_TO_SEND:
@@ -178,6 +187,13 @@ class StrategyBook:
         reopened = self.live.get(strategy.strategy_id)
         if reopened is not None and reopened.status is StrategyStatus.CLOSING:
             self.put(reopened.transition_to(StrategyStatus.OPEN, now))
+
+    def close_units(self, strategy_id: str, units: int, now: datetime) -> None:
+        """Apply ``units`` closed by orders whose reports never came (recovered from the
+        broker's executions after a restart), as their reports would have."""
+        strategy = self.live.get(strategy_id)
+        if strategy is not None:
+            self._closed_by(strategy, units, now)
 
     def _closed_by(self, strategy: Strategy, units: int, now: datetime) -> None:
         if units <= 0 or strategy.status not in (StrategyStatus.OPEN, StrategyStatus.CLOSING):

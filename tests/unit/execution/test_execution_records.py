@@ -117,8 +117,8 @@ def execution(
 
 def test_units_and_net_price_are_read_back_from_executions() -> None:
     executions = [execution("a", LONG, 2, 1.0), execution("b", SHORT, -2, 2.5)]
-    assert traded_units(SPREAD, executions) == (2, -1.5)
-    assert traded_units(SPREAD, []) == (0, None)
+    assert traded_units(SPREAD.legs, executions) == (2, -1.5)
+    assert traded_units(SPREAD.legs, []) == (0, None)
     assert max_close_cost((Leg(LONG, 1), Leg(SHORT, -1))) == 5.0
 
 
