@@ -22,9 +22,11 @@ and between cycles the sync's paced queue worker refreshes marks until the next 
 cycle interval is at least one market step, as nothing changes between two steps.
 
 Restart (``--resume``): the exchange resumes from its journal, strategies come back from the
-store, the order engine adopts V6's working orders, in-flight walks are cancelled (their reports
-settle the strategies: an entry that filled opens, one that did not is cancelled; an exit that
-did not fill reopens the strategy), and reconciliation runs at the first cycle.
+store, the order engine adopts V6's working orders, the broker's executions fill in what the
+store missed (executions, ended orders, entries that filled, units closed), in-flight walks are
+cancelled (their reports settle the strategies: an entry that filled opens, one that did not is
+cancelled; an exit that did not fill reopens the strategy), an OPEN strategy without resting
+exits gets them again (``v6.execution.restart``), and reconciliation runs at the first cycle.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ from v6.config import V6Config
 from v6.config.broker import BrokerKind
 from v6.decisions import CycleContext, CycleDecisions, DecisionEngine
 from v6.domain import Decision, Strategy, StrategyStatus
-from v6.execution import ExecutionReport, OrderEngine
+from v6.execution import ExecutionReport, OrderEngine, restart
+from v6.execution.exits import ExitPlan
 from v6.execution.tickets import strategy_of
 from v6.execution.workflows import (
     EntryWorkflow,
@@ -280,36 +283,24 @@ class TradingEngine:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, adopt V6's working orders and settle what a crash left in flight."""
-        parts = self.parts
+        """Connect, adopt V6's working orders, record what the broker's executions say the
+        store missed, settle what a crash left in flight and rest the exits an OPEN
+        strategy lacks (``v6.execution.restart``)."""
+        parts, now = self.parts, self.parts.clock.now()
         await parts.broker.connect()
         await parts.orders.start()
         self.book = StrategyBook.of(parts.store.strategies.with_status(list(StrategyStatus)))
+        recovery = await restart.recover(parts.broker, parts.store, parts.orders, self.book, now)
         working = parts.orders.working()
         for key in working:
             if "/" not in key:
                 await parts.orders.cancel(key)
-        await self._settle_unattended({strategy_of(key) for key in working if "/" not in key})
-        self.parts.store.strategies.save(self.book.take_changed(), parts.clock.now())
-        self.parts.store.flush()
-
-    async def _settle_unattended(self, attended: set[str | None]) -> None:
-        """Settle the strategies a crash left PENDING or CLOSING with no walk of theirs
-        working at the broker (the order ended, or was never sent, before the store heard):
-        an entry with executions opens (reconciliation then sets the quantities the broker
-        holds), one without is cancelled; an exit reopens (reconciliation closes what the
-        broker no longer holds)."""
-        parts, now = self.parts, self.parts.clock.now()
-        for strategy in list(self.book.live.values()):
-            if strategy.strategy_id in attended:
-                continue
-            if strategy.status is StrategyStatus.CLOSING:
-                self.book.put(strategy.transition_to(StrategyStatus.OPEN, now))
-            elif strategy.status is StrategyStatus.PENDING:
-                held = await parts.orders.held_by_strategy(strategy.strategy_id)
-                entered = any(held.values())
-                status = StrategyStatus.OPEN if entered else StrategyStatus.CANCELLED
-                self.book.put(strategy.transition_to(status, now))
+        attended = {strategy_of(key) for key in working if "/" not in key}
+        await restart.settle_unattended(self.book, parts.orders, recovery, attended, now)
+        plan = ExitPlan.from_decisions(parts.config.decisions)
+        await restart.rearm_exits(self.book, parts.orders, plan, attended)
+        parts.store.strategies.save(self.book.take_changed(), now)
+        parts.store.flush()
 
     async def stop(self) -> None:
         """Persist everything buffered and let go of the broker."""
