@@ -9,7 +9,7 @@ own app id (see ``v6.store.writer``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from v6.config.storage import StorageConfig
 from v6.store.readers import StoreReader
@@ -69,9 +69,10 @@ class Store:
         location = StoreLocation.from_config(config)
         return cls(location, app_id, WriterSettings.from_config(config))
 
-    def flush(self) -> list[TableFlush]:
-        """Commit everything buffered (see ``StoreWriter.flush``); no-op when read-only."""
-        return [] if self.writer is None else self.writer.flush()
+    def flush(self, tables: Collection[str] | None = None) -> list[TableFlush]:
+        """Commit everything buffered for ``tables`` (default: every table; see
+        ``StoreWriter.flush``); no-op when read-only."""
+        return [] if self.writer is None else self.writer.flush(tables)
 
     def flush_if_due(self) -> list[TableFlush]:
         return [] if self.writer is None else self.writer.flush_if_due()

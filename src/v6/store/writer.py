@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -180,16 +180,23 @@ class StoreWriter:
             return []
         return self.flush()
 
-    def flush(self) -> list[TableFlush]:
-        """Commit every buffered row, children-first; when it returns, the rows are
-        acknowledged. Raises ``StoreError`` with the unflushed rows still buffered."""
+    def flush(self, tables: Collection[str] | None = None) -> list[TableFlush]:
+        """Commit every buffered row of ``tables`` (default: of every table), children-first;
+        when it returns, those rows are acknowledged. Raises ``StoreError`` with the unflushed
+        rows still buffered. Naming the tables lets a caller make a few rows durable at once
+        (a strategy's new status) without committing every other table with them."""
+        names = sorted(self._buffers, key=_commit_rank)
+        if tables is not None:
+            _check_table_names(tables)
+            names = [name for name in names if name in tables]
         results = []
-        for name in sorted(self._buffers, key=_commit_rank):
+        for name in names:
             spec = self._specs[name]
             batch = _one_per_key(spec, pa.concat_tables(self._buffers[name]))
             results.append(self._commit_with_retries(spec, batch))
             del self._buffers[name], self._buffered_rows[name], self._specs[name]
-        self._oldest = None
+        if not self._buffers:
+            self._oldest = None
         return results
 
     def committed_sequence(self, spec: TableSpec) -> int:
@@ -322,6 +329,16 @@ class StoreWriter:
 
 
 _CATALOG_ORDER = {spec.name: rank for rank, spec in enumerate(ALL_TABLES)}
+
+
+def _check_table_names(tables: Collection[str]) -> None:
+    if isinstance(tables, str):
+        raise ValueError(f"tables = {tables!r}: expected a collection of table names")
+    unknown = sorted(set(tables) - _CATALOG_ORDER.keys())
+    if unknown:
+        raise ValueError(
+            f"tables {unknown}: expected names from the catalog ({', '.join(_CATALOG_ORDER)})"
+        )
 
 
 def _commit_rank(name: str) -> tuple[int, str]:
