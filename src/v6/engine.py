@@ -450,7 +450,7 @@ class TradingEngine:
         if summary.is_empty():
             return None
         decided = parts.decisions.decide(summary, context)
-        self.stats.rule_triggers.update(d.rule for d in decided.triggered())
+        self.stats.rule_triggers.update(decided.trigger_counts())
         return decided
 
     async def _account_values(self, now: datetime, today: date) -> None:
