@@ -179,15 +179,24 @@ def _require_schema(frame: pl.DataFrame, expected: pl.Schema, what: str) -> None
         raise BookError(f"{what} frame: " + "; ".join(problems))
 
 
-def _value_problems(book: pl.DataFrame) -> list[str]:
-    counts = book.select(
+def _value_checks() -> tuple[pl.Expr, ...]:
+    return (
         *(pl.col(name).null_count().alias(f"null {name}") for name in REQUIRED_COLUMNS),
         (~pl.col("right").is_in(["C", "P"])).sum().alias("right not 'C' or 'P'"),
         (pl.col("quantity") == 0).sum().alias("quantity == 0"),
         (pl.col("units") <= 0).sum().alias("units <= 0"),
         (pl.col("multiplier") <= 0).sum().alias("multiplier <= 0"),
         (pl.col("strike") <= 0).sum().alias("strike <= 0"),
-    ).row(0, named=True)
+    )
+
+
+_VALUE_CHECKS = _value_checks()
+"""Built once: the book is validated every cycle, and building expressions costs more than
+evaluating them on a small book."""
+
+
+def _value_problems(book: pl.DataFrame) -> list[str]:
+    counts = book.select(_VALUE_CHECKS).row(0, named=True)
     return [f"{count} rows with {what}" for what, count in counts.items() if count]
 
 
@@ -271,31 +280,40 @@ def _payoff_extremes(strategy: Strategy) -> tuple[float | None, float | None]:
     return finite(profile.max_profit), finite(profile.max_loss)
 
 
+def _leg_columns() -> dict[str, pl.Expr]:
+    size = pl.col("quantity") * pl.col("multiplier")
+    spot, strike = pl.col("underlying_price"), pl.col("strike")
+    intrinsic = pl.when(pl.col("right") == "C").then(spot - strike).otherwise(strike - spot)
+    bid, ask = pl.col("bid"), pl.col("ask")
+    return {
+        "is_short": pl.col("quantity") < 0,
+        "is_call": pl.col("right") == "C",
+        "mid": (bid + ask) / 2,
+        "intrinsic": intrinsic.clip(lower_bound=0.0),
+        "value": pl.col("quantity") * pl.col("mark") * pl.col("multiplier"),
+        "pos_delta": pl.col("delta") * size,
+        "pos_gamma": pl.col("gamma") * size,
+        "pos_theta": pl.col("theta") / DAYS_PER_YEAR * size,
+        "pos_vega": pl.col("vega") / PERCENT * size,
+        "width": pl.col("quantity").abs() * (ask - bid),
+        "signed_mid": pl.col("quantity") * (bid + ask) / 2,
+        "quote_ok": (
+            bid.is_finite() & ask.is_finite() & (bid >= 0) & (ask > 0) & (ask >= bid)
+        ).fill_null(False),
+    }
+
+
+_LEG_COLUMNS = _leg_columns()
+"""Built once (see `_VALUE_CHECKS`); only ``dte`` depends on the day."""
+
+
 def leg_view(book: pl.DataFrame, today: date) -> pl.DataFrame:
     """The book with per-leg figures the rules share: ``dte``, ``is_short``, ``is_call``,
     ``mid``, ``intrinsic``, ``extrinsic`` (per share), ``value`` (currency), position Greeks
     ``pos_delta``/``pos_gamma``/``pos_theta``/``pos_vega``, and the combo-quote terms
     ``width`` (|quantity| x (ask - bid)), ``signed_mid`` and ``quote_ok``."""
-    size = pl.col("quantity") * pl.col("multiplier")
-    spot, strike = pl.col("underlying_price"), pl.col("strike")
-    intrinsic = pl.when(pl.col("right") == "C").then(spot - strike).otherwise(strike - spot)
-    bid, ask = pl.col("bid"), pl.col("ask")
     return book.with_columns(
-        dte=(pl.col("expiry") - pl.lit(today)).dt.total_days(),
-        is_short=pl.col("quantity") < 0,
-        is_call=pl.col("right") == "C",
-        mid=(bid + ask) / 2,
-        intrinsic=intrinsic.clip(lower_bound=0.0),
-        value=pl.col("quantity") * pl.col("mark") * pl.col("multiplier"),
-        pos_delta=pl.col("delta") * size,
-        pos_gamma=pl.col("gamma") * size,
-        pos_theta=pl.col("theta") / DAYS_PER_YEAR * size,
-        pos_vega=pl.col("vega") / PERCENT * size,
-        width=pl.col("quantity").abs() * (ask - bid),
-        signed_mid=pl.col("quantity") * (bid + ask) / 2,
-        quote_ok=(
-            bid.is_finite() & ask.is_finite() & (bid >= 0) & (ask > 0) & (ask >= bid)
-        ).fill_null(False),
+        dte=(pl.col("expiry") - pl.lit(today)).dt.total_days(), **_LEG_COLUMNS
     ).with_columns(extrinsic=pl.col("mark") - pl.col("intrinsic"))
 
 
@@ -305,33 +323,40 @@ def _complete_sum(column: str) -> pl.Expr:
     return pl.when(pl.col(column).null_count() == 0).then(pl.col(column).sum())
 
 
-def summarize(legs: pl.DataFrame, extra: Sequence[pl.Expr] = ()) -> pl.DataFrame:
-    """One row per strategy (STRATEGY_COLUMNS, then the ``extra`` aggregations) from a
-    `leg_view` frame."""
+def _strategy_aggregations() -> tuple[pl.Expr, ...]:
     width = pl.col("width").sum()
     mid = pl.col("signed_mid").sum().abs()
     return (
+        pl.col("kind").first(),
+        pl.col("underlying").min(),
+        pl.col("managed").first(),
+        pl.col("units").first(),
+        (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier"))
+        .first()
+        .alias("entry_credit"),
+        pl.col("max_profit").first(),
+        pl.col("max_loss").first(),
+        _complete_sum("value").alias("value"),
+        *(_complete_sum(f"pos_{g}").alias(g) for g in ("delta", "gamma", "theta", "vega")),
+        pl.col("dte").min(),
+        pl.col("expiry").max().alias("last_expiry"),
+        pl.col("underlying_price").first(),
+        pl.col("mark_time").min(),
+        pl.when(mid > 0).then(width / mid).alias("spread_fraction"),
+        pl.col("quote_ok").all(),
+    )
+
+
+_STRATEGY_AGGREGATIONS = _strategy_aggregations()
+"""Built once (see `_VALUE_CHECKS`)."""
+
+
+def summarize(legs: pl.DataFrame, extra: Sequence[pl.Expr] = ()) -> pl.DataFrame:
+    """One row per strategy (STRATEGY_COLUMNS, then the ``extra`` aggregations) from a
+    `leg_view` frame."""
+    return (
         legs.group_by("strategy_id", maintain_order=True)
-        .agg(
-            pl.col("kind").first(),
-            pl.col("underlying").min(),
-            pl.col("managed").first(),
-            pl.col("units").first(),
-            (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier"))
-            .first()
-            .alias("entry_credit"),
-            pl.col("max_profit").first(),
-            pl.col("max_loss").first(),
-            _complete_sum("value").alias("value"),
-            *(_complete_sum(f"pos_{g}").alias(g) for g in ("delta", "gamma", "theta", "vega")),
-            pl.col("dte").min(),
-            pl.col("expiry").max().alias("last_expiry"),
-            pl.col("underlying_price").first(),
-            pl.col("mark_time").min(),
-            pl.when(mid > 0).then(width / mid).alias("spread_fraction"),
-            pl.col("quote_ok").all(),
-            *extra,
-        )
+        .agg(*_STRATEGY_AGGREGATIONS, *extra)
         .with_columns(pnl=pl.col("entry_credit") + pl.col("value"))
         .select(*STRATEGY_COLUMNS, *(expr.meta.output_name() for expr in extra))
     )
