@@ -13,6 +13,7 @@ from v6.store.errors import (
     StoreError,
     StorePermanentError,
     StoreRetryableError,
+    WriteAheadLogError,
     WriterConflictError,
 )
 from v6.store.facade import Store
@@ -66,6 +67,7 @@ __all__ = [
     "TableFlush",
     "TableSpec",
     "TableStats",
+    "WriteAheadLogError",
     "WriteMode",
     "WriterConflictError",
     "WriterSettings",

@@ -32,3 +32,7 @@ class SchemaTooNewError(StorePermanentError):
 
 class WriterConflictError(StorePermanentError):
     """Another process committed under this writer's app id (two writers share an app id)."""
+
+
+class WriteAheadLogError(StorePermanentError):
+    """A writer's write-ahead log holds a record that is neither intact nor its torn end."""

@@ -1,6 +1,7 @@
 """``Store``: the tables of one data location, with a repository per entity.
 
-The engine opens it with a writer app id and flushes it every cycle; the dashboard and reports
+The engine opens it with a writer app id, makes it durable when a strategy or order moves and
+flushes it when due (``flush_if_due``, every cycle); the dashboard and reports
 open it read-only (no app id) and read through the same repositories. A component that only
 submits commands (the dashboard) opens it with its own app id: each process writes under its
 own app id (see ``v6.store.writer``).
@@ -9,7 +10,7 @@ own app id (see ``v6.store.writer``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from v6.config.storage import StorageConfig
 from v6.store.readers import StoreReader
@@ -69,10 +70,15 @@ class Store:
         location = StoreLocation.from_config(config)
         return cls(location, app_id, WriterSettings.from_config(config))
 
-    def flush(self, tables: Collection[str] | None = None) -> list[TableFlush]:
-        """Commit everything buffered for ``tables`` (default: every table; see
-        ``StoreWriter.flush``); no-op when read-only."""
-        return [] if self.writer is None else self.writer.flush(tables)
+    def flush(self) -> list[TableFlush]:
+        """Commit everything buffered (see ``StoreWriter.flush``); no-op when read-only."""
+        return [] if self.writer is None else self.writer.flush()
+
+    def make_durable(self) -> None:
+        """Make everything added so far survive a crash (see ``StoreWriter.make_durable``);
+        no-op when read-only."""
+        if self.writer is not None:
+            self.writer.make_durable()
 
     def flush_if_due(self) -> list[TableFlush]:
         return [] if self.writer is None else self.writer.flush_if_due()

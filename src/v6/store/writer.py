@@ -5,8 +5,14 @@ Rows are buffered per table and committed by ``flush()`` - on demand, when a tab
 ``flush_interval_seconds`` (checked by ``flush_if_due``, which the engine calls every cycle).
 
 **Acknowledged** means ``flush()`` returned without raising: every row added before that call
-is then committed to its Delta table and stays there through crashes. A row that was only
-``add``-ed is not acknowledged; after a crash the caller produces it again (replays).
+is then committed to its Delta table and stays there through crashes. **Durable** means
+``make_durable()`` returned: every row added before it is in the writer's write-ahead log
+(``v6.store.wal``, ``<location>/_wal/<app_id>.wal``), fsynced. A writer opened later under the
+same app id replays a log it finds and commits it at once (before anyone reads through it), so
+a killed process loses no durable row; ``flush()`` empties the log once every buffered row is
+committed. An object-store location keeps no log (no local directory is sure to be there for
+the next writer): there ``make_durable()`` commits everything buffered. A row that was only
+``add``-ed is neither; after a crash the caller produces it again (replays).
 
 Why a replay never duplicates:
 
@@ -41,7 +47,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -51,13 +57,14 @@ from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
 from v6.config.storage import StorageConfig
-from v6.store.catalog import ALL_TABLES
-from v6.store.errors import StoreRetryableError, WriterConflictError
+from v6.store.catalog import ALL_TABLES, table_spec
+from v6.store.errors import StoreRetryableError, WriteAheadLogError, WriterConflictError
 from v6.store.maintenance import compact_partitions
 from v6.store.readers import Filter, read_version
 from v6.store.rows import rows_to_table
 from v6.store.schemas import TableSpec, WriteMode
 from v6.store.tables import StoreLocation, ensure_table
+from v6.store.wal import WalRecord, WriteAheadLog, wal_path
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +150,10 @@ class StoreWriter:
         self._buffered_rows: dict[str, int] = {}
         self._oldest: float | None = None
         self._tables: dict[str, _TableState] = {}
+        self._wal: WriteAheadLog | None = None
+        if not location.is_object_store:
+            self._wal = WriteAheadLog(wal_path(location.root, app_id))
+            self._replay(self._wal)
 
     @property
     def app_id(self) -> str:
@@ -155,22 +166,30 @@ class StoreWriter:
 
     def add(self, spec: TableSpec, rows: Iterable[Mapping[str, object]] | pa.Table) -> None:
         """Buffer ``rows`` for ``spec``'s table (validated now: bad rows raise ValueError);
-        flush everything if that table now holds ``flush_rows`` rows."""
+        flush everything if that table now holds ``flush_rows`` rows. The rows go to the
+        write-ahead log too (durable after ``make_durable``)."""
         batch = rows_to_table(spec, rows)
         if batch.num_rows == 0:
             return
-        known = self._specs.setdefault(spec.name, spec)
+        known = self._specs.get(spec.name, spec)
         if known != spec:
             raise ValueError(
                 f"table {spec.name!r}: rows for schema version {spec.version} while rows for "
                 f"version {known.version} are buffered: expected one spec per table"
             )
-        self._buffers.setdefault(spec.name, []).append(batch)
-        self._buffered_rows[spec.name] = self._buffered_rows.get(spec.name, 0) + batch.num_rows
-        if self._oldest is None:
-            self._oldest = self._clock()
+        if self._wal is not None:
+            self._wal.append(spec, batch)
+        self._buffer(spec, batch)
         if self._buffered_rows[spec.name] >= self._settings.flush_rows:
             self.flush()
+
+    def make_durable(self) -> None:
+        """Make every row added so far survive a kill of this process (and of its machine):
+        fsync the write-ahead log, or without one (an object-store location) ``flush``."""
+        if self._wal is None:
+            self.flush()
+        else:
+            self._wal.sync()
 
     def flush_if_due(self) -> list[TableFlush]:
         """Flush when the oldest buffered row has waited ``flush_interval_seconds``."""
@@ -180,24 +199,41 @@ class StoreWriter:
             return []
         return self.flush()
 
-    def flush(self, tables: Collection[str] | None = None) -> list[TableFlush]:
-        """Commit every buffered row of ``tables`` (default: of every table), children-first;
-        when it returns, those rows are acknowledged. Raises ``StoreError`` with the unflushed
-        rows still buffered. Naming the tables lets a caller make a few rows durable at once
-        (a strategy's new status) without committing every other table with them."""
-        names = sorted(self._buffers, key=_commit_rank)
-        if tables is not None:
-            _check_table_names(tables)
-            names = [name for name in names if name in tables]
+    def flush(self) -> list[TableFlush]:
+        """Commit every buffered row, children-first, then empty the write-ahead log; when it
+        returns, those rows are acknowledged. Raises ``StoreError`` with the unflushed rows
+        still buffered (and the log untouched)."""
         results = []
-        for name in names:
+        for name in sorted(self._buffers, key=_commit_rank):
             spec = self._specs[name]
             batch = _one_per_key(spec, pa.concat_tables(self._buffers[name]))
             results.append(self._commit_with_retries(spec, batch))
             del self._buffers[name], self._buffered_rows[name], self._specs[name]
-        if not self._buffers:
-            self._oldest = None
+        self._oldest = None
+        if self._wal is not None:
+            self._wal.clear()
         return results
+
+    def _buffer(self, spec: TableSpec, batch: pa.Table) -> None:
+        self._specs[spec.name] = spec
+        self._buffers.setdefault(spec.name, []).append(batch)
+        self._buffered_rows[spec.name] = self._buffered_rows.get(spec.name, 0) + batch.num_rows
+        if self._oldest is None:
+            self._oldest = self._clock()
+
+    def _replay(self, wal: WriteAheadLog) -> None:
+        """Commit the rows a previous writer under this app id left in the log."""
+        records = wal.records()
+        for record in records:
+            spec = _replayed_spec(wal, record)
+            try:
+                batch = rows_to_table(spec, record.rows)
+            except ValueError as error:
+                raise WriteAheadLogError(f"write-ahead log {wal.path}: {error}") from error
+            self._buffer(spec, batch)
+        if records:
+            log.info("replaying %d rows from %s", self.pending_rows, wal.path)
+        self.flush()
 
     def committed_sequence(self, spec: TableSpec) -> int:
         """The last app-transaction sequence this writer's app id committed to the table."""
@@ -331,14 +367,20 @@ class StoreWriter:
 _CATALOG_ORDER = {spec.name: rank for rank, spec in enumerate(ALL_TABLES)}
 
 
-def _check_table_names(tables: Collection[str]) -> None:
-    if isinstance(tables, str):
-        raise ValueError(f"tables = {tables!r}: expected a collection of table names")
-    unknown = sorted(set(tables) - _CATALOG_ORDER.keys())
-    if unknown:
-        raise ValueError(
-            f"tables {unknown}: expected names from the catalog ({', '.join(_CATALOG_ORDER)})"
+def _replayed_spec(wal: WriteAheadLog, record: WalRecord) -> TableSpec:
+    """The catalog's spec of a logged table; a log from an older schema version replays
+    into the current one (its missing columns are nullable)."""
+    try:
+        spec = table_spec(record.table)
+    except ValueError as error:
+        raise WriteAheadLogError(f"write-ahead log {wal.path}: {error}") from error
+    if record.version > spec.version:
+        raise WriteAheadLogError(
+            f"write-ahead log {wal.path}: rows of table {spec.name!r} at schema version "
+            f"{record.version}, this V6 writes version {spec.version}: replay it with the V6 "
+            "that wrote it"
         )
+    return spec
 
 
 def _commit_rank(name: str) -> tuple[int, str]:

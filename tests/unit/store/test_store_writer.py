@@ -166,32 +166,6 @@ def test_flush_if_due_waits_for_the_interval_of_the_oldest_row(location: StoreLo
     assert writer.pending_rows == 0
 
 
-def test_a_flush_of_named_tables_commits_only_those(location: StoreLocation) -> None:
-    now = [100.0]
-    writer = StoreWriter(
-        location, APP, WriterSettings(flush_interval_seconds=5), clock=lambda: now[0]
-    )
-    writer.add(POSITION_SNAPSHOTS, [_snapshot(0)])
-    writer.add(STRATEGIES, [_strategy("open")])
-
-    assert [f.table for f in writer.flush(["strategies"])] == ["strategies"]
-
-    reader = StoreReader(location)
-    assert reader.read(STRATEGIES, columns=["status"]).to_pylist() == [{"status": "open"}]
-    assert writer.pending_rows == 1
-    now[0] = 105.0
-    assert [f.table for f in writer.flush_if_due()] == ["position_snapshots"]
-
-
-@pytest.mark.parametrize("tables", [["strategy"], "strategies"])
-def test_a_flush_of_unknown_tables_is_refused(location: StoreLocation, tables: object) -> None:
-    writer = StoreWriter(location, APP)
-    writer.add(STRATEGIES, [_strategy("open")])
-    with pytest.raises(ValueError, match="expected"):
-        writer.flush(tables)  # type: ignore[arg-type]
-    assert writer.pending_rows == 1
-
-
 def test_a_second_process_under_the_same_app_id_is_refused(location: StoreLocation) -> None:
     first = StoreWriter(location, APP)
     second = StoreWriter(location, APP)

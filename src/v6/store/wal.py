@@ -1,0 +1,153 @@
+"""The writer's write-ahead log: rows added to a writer, durable before they are committed.
+
+One file per writer app id, ``<local data location>/_wal/<app_id>.wal``. Each ``add`` appends a
+record; ``sync`` fsyncs the file (rows then survive a killed process and a machine crash);
+the writer clears the file after a flush committed every buffered row, and a new writer
+replays what a previous one left (see ``v6.store.writer``).
+
+A record is a header - magic, payload length, CRC-32 of the payload - and the payload: the
+rows as one Arrow IPC stream (which round-trips every Arrow type exactly), whose schema
+metadata names the table and its schema version. A record cut short by a kill, or a tail of
+zeros a machine crash left after the last sync, is the torn end of the log and is ignored;
+any other unreadable record raises ``WriteAheadLogError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import weakref
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+from v6.store.errors import WriteAheadLogError
+from v6.store.schemas import TableSpec
+
+WAL_DIR = "_wal"
+MAGIC = b"V6WA"
+HEADER = struct.Struct("<4sII")
+"""Magic, payload length, CRC-32 of the payload."""
+TABLE_KEY = b"v6.table"
+VERSION_KEY = b"v6.schemaVersion"
+
+
+@dataclass(frozen=True)
+class WalRecord:
+    """Rows of one ``add``: the table's name, the schema version they were written with."""
+
+    table: str
+    version: int
+    rows: pa.Table
+
+
+class WriteAheadLog:
+    """An append-only log file; see the module docstring."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        created = not path.exists()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        weakref.finalize(self, os.close, self._fd)
+        if created:
+            _sync_directory(path.parent)
+        self._size = os.fstat(self._fd).st_size
+        self._unsynced = False
+
+    def records(self) -> list[WalRecord]:
+        """Every complete record in the file, in order (a torn end is left out)."""
+        return read_records(self.path)
+
+    def append(self, spec: TableSpec, rows: pa.Table) -> None:
+        """Write a record of ``rows`` (not yet durable: see ``sync``)."""
+        payload = encode(spec, rows)
+        record = HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+        view = memoryview(record)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        self._size += len(record)
+        self._unsynced = True
+
+    def sync(self) -> None:
+        """Make every appended record durable (fsync), if any is not yet."""
+        if self._unsynced:
+            os.fsync(self._fd)
+            self._unsynced = False
+
+    def clear(self) -> None:
+        """Empty the file: its rows are committed."""
+        if self._size:
+            os.ftruncate(self._fd, 0)
+            self._size = 0
+            self._unsynced = False
+
+
+def wal_path(root: str, app_id: str) -> Path:
+    """The log of ``app_id``'s writer under the local data location ``root``."""
+    if not app_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ValueError(
+            f"app id {app_id!r}: expected letters, digits, '-', '_' or '.' (it names the "
+            "writer's write-ahead log file)"
+        )
+    return Path(root) / WAL_DIR / f"{app_id}.wal"
+
+
+def encode(spec: TableSpec, rows: pa.Table) -> bytes:
+    metadata = {TABLE_KEY: spec.name.encode(), VERSION_KEY: str(spec.version).encode()}
+    tagged = rows.replace_schema_metadata(metadata)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, tagged.schema) as stream:
+        stream.write_table(tagged)
+    payload: bytes = sink.getvalue().to_pybytes()
+    return payload
+
+
+def read_records(path: Path) -> list[WalRecord]:
+    data = path.read_bytes() if path.exists() else b""
+    records, offset = [], 0
+    while offset + HEADER.size <= len(data):
+        magic, length, checksum = HEADER.unpack_from(data, offset)
+        start, end = offset + HEADER.size, offset + HEADER.size + length
+        intact = magic == MAGIC and end <= len(data)
+        if intact and zlib.crc32(data[start:end]) == checksum:
+            records.append(_decode(path, offset, data[start:end]))
+            offset = end
+            continue
+        if end >= len(data) or not data[offset:].strip(b"\0"):
+            break
+        raise WriteAheadLogError(
+            f"write-ahead log {path}: the record at byte {offset} is corrupt (bad magic or "
+            "checksum) and more records follow: expected intact records up to a torn end; "
+            "move the file aside (its rows are not committed) to start"
+        )
+    return records
+
+
+def _decode(path: Path, offset: int, payload: bytes) -> WalRecord:
+    try:
+        rows = pa.ipc.open_stream(payload).read_all()
+    except (pa.ArrowInvalid, OSError) as error:
+        raise WriteAheadLogError(
+            f"write-ahead log {path}: the record at byte {offset} is not an Arrow IPC stream: "
+            f"{error}"
+        ) from error
+    metadata = rows.schema.metadata or {}
+    table, version = metadata.get(TABLE_KEY), metadata.get(VERSION_KEY, b"")
+    if table is None or not version.isdigit():
+        raise WriteAheadLogError(
+            f"write-ahead log {path}: the record at byte {offset} has schema metadata "
+            f"{metadata!r}: expected its table name and schema version"
+        )
+    return WalRecord(table.decode(), int(version), rows.replace_schema_metadata(None))
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a new file's directory entry durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
