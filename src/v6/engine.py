@@ -14,8 +14,8 @@ Each cycle (`TradingEngine.cycle`)::
     exits       actionable decisions -> gate -> CLOSE orders
     entries     templates -> signals -> builds -> what-if -> gate -> OPEN orders
     persist     strategies, orders, fills, equity, decisions, risk events/state, alerts,
-                heartbeats; the lifecycle tables at once when a strategy or order moved,
-                the rest when the store's batched writer is due
+                heartbeats; made durable (the store's write-ahead log) at once when a
+                strategy or order moved, committed when the store's batched writer is due
     commands    the dashboard's commands (at most once per real second), marked done
 
 and between cycles the sync's paced queue worker refreshes marks until the next cycle time
@@ -68,7 +68,6 @@ from v6.market.simulated import SimulatedMarket
 from v6.risk import RiskEvent, RiskGate, TradingState, TrailingStopManager
 from v6.risk.persistence import CycleRecorder, RiskState, restore
 from v6.store import AccountSnapshot, Command, CommandStatus, HealthStatus, Store
-from v6.store.catalog import EXECUTIONS, LEGS, ORDERS, STRATEGIES
 from v6.strategies import EntrySignals, StrategyBuilder
 from v6.sync import PositionSync
 
@@ -86,11 +85,6 @@ would carry the rest of that cycle into the next session."""
 REFRESH_SLACK_SECONDS = 1.0
 """Extra time the sync worker gets before a cycle beyond one snapshot of each queued leg."""
 COMPONENTS = ("broker", "sync", "queue", "decisions", "execution", "writer")
-LIFECYCLE_TABLES = (LEGS.name, STRATEGIES.name, ORDERS.name, EXECUTIONS.name)
-"""Committed as soon as a strategy's lifecycle moves or an order reports, so a crash cannot
-lose what the broker already did; the other tables are committed when the writer's interval
-is due (a crash loses at most that interval of marks, decisions and heartbeats, which the
-next run rebuilds)."""
 
 
 class UnsupportedBrokerError(RuntimeError):
@@ -247,14 +241,15 @@ def wire(
 
 
 def _write_ahead(store: Store) -> Callable[[Strategy, datetime], None]:
-    """Commit a strategy to the store before its first order goes out, so a crash between
-    the broker accepting the order and the next persist leaves the strategy known."""
+    """Make a strategy durable in the store (its writer's write-ahead log) before its first
+    order goes out, so a crash between the broker accepting the order and the next persist
+    leaves the strategy known."""
 
-    def commit(strategy: Strategy, now: datetime) -> None:
+    def save(strategy: Strategy, now: datetime) -> None:
         store.strategies.save([strategy], now)
-        store.flush(LIFECYCLE_TABLES)
+        store.make_durable()
 
-    return commit
+    return save
 
 
 class TradingEngine:
@@ -500,7 +495,7 @@ class TradingEngine:
         parts.recorder.record(now, decided, events, parts.risk)
         self._heartbeats(now, reports)
         if changed or reports:
-            store.flush(LIFECYCLE_TABLES)
+            store.make_durable()
         store.flush_if_due()
 
     def _heartbeats(self, now: datetime, reports: tuple[ExecutionReport, ...]) -> None:
