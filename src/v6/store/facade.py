@@ -1,10 +1,10 @@
 """``Store``: the tables of one data location, with a repository per entity.
 
 The engine opens it with a writer app id, makes it durable when a strategy or order moves and
-flushes it when due (``flush_if_due``, every cycle); the dashboard and reports
-open it read-only (no app id) and read through the same repositories. A component that only
-submits commands (the dashboard) opens it with its own app id: each process writes under its
-own app id (see ``v6.store.writer``).
+flushes it when due (``flush_if_due``, every cycle); the dashboard and reports open it
+read-only (no app id) and read through the same repositories. A component that only submits
+commands (the dashboard) opens it with its own app id: each process writes under its own app
+id (see ``v6.store.writer``).
 """
 
 from __future__ import annotations

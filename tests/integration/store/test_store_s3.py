@@ -133,6 +133,13 @@ def test_a_replay_on_s3_commits_nothing(location: StoreLocation) -> None:
     assert table_stats(location, POSITION_SNAPSHOTS).version == 1
 
 
+def test_on_s3_make_durable_commits_what_is_buffered(location: StoreLocation) -> None:
+    store = Store(location, "engine")
+    store.strategies.save([_condor("ic-1")], at=T0)
+    store.make_durable()
+    assert Store(location).strategies.live() == [_condor("ic-1")]
+
+
 def test_maintenance_on_s3(location: StoreLocation) -> None:
     store = Store(location, "engine")
     for minute in range(3):
