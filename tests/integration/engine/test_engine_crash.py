@@ -1,6 +1,9 @@
 """Crash recovery: `v6 run` killed with SIGKILL at seeded random moments and resumed with
 ``--resume`` each time; at the end the exchange's positions and the store's live strategies
-agree unit for unit, and no order or execution was duplicated.
+agree unit for unit, and no order or execution was duplicated. What the reports that died
+with a killed process would have told the store is recovered from the broker's executions:
+every execution of V6's orders is in the store with its commission, every order behind them
+too, each OPEN strategy carries its entry's net price and has its take-profit and stop resting.
 
 The run is a real subprocess; each kill lands a random (seeded) delay after the process has
 started stepping the exchange (its journal changed), so every kill interrupts a live run.
@@ -22,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
 from v6.brokers.sim import open_simulation
 from v6.config import load_config
-from v6.domain import OptionContract
+from v6.domain import OptionContract, Strategy, StrategyStatus
 from v6.engine import simulation_config
+from v6.execution.tickets import strategy_of
 from v6.market.simulated import SimulatedMarket
 from v6.store import Store, table_spec
 
@@ -38,6 +43,7 @@ KILLS = 10
 RUN = "from v6.run_cli import app; app()"
 """`v6 run` itself (the Typer command), independent of how the main CLI mounts it."""
 RUN_TIMEOUT_SECONDS = 60.0
+WORKING = {"PendingSubmit", "PreSubmitted", "Submitted", "PendingCancel"}
 
 
 def command(data_dir: Path, *, resume: bool) -> list[str]:
@@ -140,6 +146,60 @@ def exchange_executions(states: list[dict[str, Any]]) -> dict[str, tuple[str, in
     }
 
 
+def v6_executions(states: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every execution of an order V6 placed (it has a V6 order reference), by exec id."""
+    return {
+        execution["exec_id"]: execution
+        for state in states
+        for execution in state["executions"]
+        if execution["order_id"] is not None and strategy_of(execution["order_ref"]) is not None
+    }
+
+
+def entry_price(strategy: Strategy, executions: list[dict[str, Any]]) -> float:
+    """The net price per unit (combo convention) of ``strategy``'s entry executions."""
+    first = strategy.legs[0]
+    traded = sum(
+        e["quantity"] for e in executions if e["contract"]["occ"] == first.contract.occ_symbol
+    )
+    return sum(e["quantity"] * e["price"] for e in executions) / (traded // first.quantity)
+
+
+def resting_exits(state: dict[str, Any]) -> dict[str, set[str]]:
+    """The order types working at the exchange per strategy under its closing references."""
+    exits: dict[str, set[str]] = defaultdict(set)
+    for order in state["orders"]:
+        ref = order["spec"]["order_ref"]
+        if order["status"] in WORKING and ":close:" in ref:
+            exits[ref.split(":close:")[0]].add(order["spec"]["order_type"])
+    return exits
+
+
+def assert_recovered(store: Store, states: list[dict[str, Any]]) -> None:
+    """What the broker's executions say is in the store: every execution of V6's orders with
+    the commission charged, every order behind them, each OPEN strategy at its entry's net
+    price and with its take-profit and stop resting at the exchange."""
+    charged = v6_executions(states)
+    executions = frame(store, "executions")
+    recorded = dict(zip(executions["exec_id"], executions["commission"], strict=True))
+    assert {e: recorded.get(e) for e in charged} == {e: x["commission"] for e, x in charged.items()}
+    behind = {str(execution["order_id"]) for execution in charged.values()}
+    assert behind - set(frame(store, "orders")["order_id"]) == set()
+    entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for execution in charged.values():
+        if ":open:" in execution["order_ref"]:
+            entries[execution["order_ref"].split(":open:")[0]].append(execution)
+    opened = [s for s in store.strategies.live() if s.status is StrategyStatus.OPEN]
+    assert opened, "the run ends with open strategies to check"
+    premiums = {s.strategy_id: s.entry_premium for s in opened}
+    paid = {s.strategy_id: -entry_price(s, entries[s.strategy_id]) for s in opened}
+    assert premiums == pytest.approx(paid)
+    exits = resting_exits(states[-1])
+    assert {s.strategy_id: exits[s.strategy_id] for s in opened} == {
+        s.strategy_id: {"LMT", "STP"} for s in opened
+    }
+
+
 def test_killed_and_resumed_runs_leave_the_broker_and_the_store_in_agreement(
     tmp_path: Path,
 ) -> None:
@@ -176,3 +236,4 @@ def test_killed_and_resumed_runs_leave_the_broker_and_the_store_in_agreement(
     assert executions["exec_id"].is_duplicated().sum() == 0
     assert set(executions["exec_id"]) <= set(traded)
     assert len(executions) > 0
+    assert_recovered(store, states)
