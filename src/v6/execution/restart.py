@@ -73,11 +73,13 @@ async def rearm_exits(
     book: StrategyBook, orders: OrderEngine, plan: ExitPlan, attended: Collection[str | None]
 ) -> None:
     """Rest the take-profit and stop of each OPEN strategy that has none at the broker
-    (killed between its entry's fill and its exits going out; ``OrderEngine.rearm_exits``)."""
+    (killed between its entry's fill and its exits going out; ``OrderEngine.rearm_exits``).
+    One that cannot be rested (a broker error, levels the plan cannot price such as a stop
+    for a debit entry beyond its premium) is logged and left to the decision rules."""
     for strategy in list(book.live.values()):
         if strategy.strategy_id in attended:
             continue
         try:
             await orders.rearm_exits(strategy, plan)
-        except BrokerError as error:
+        except (BrokerError, ValueError) as error:
             log.warning("exits of %s not rested again: %s", strategy.strategy_id, error)
