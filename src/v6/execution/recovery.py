@@ -19,7 +19,10 @@ behind them, and gives:
   entry orders, for a PENDING entry a crash left unattended;
 * ``closed_units(strategy_id)`` - units the strategy's closing orders (walked closes,
   take-profits, stops) filled whose end the store has not recorded: its stored quantity is
-  stale until reconciliation.
+  stale by that much (``v6.execution.restart`` applies them before resting any exits).
+
+Orders that ended *without* a fill while V6 was down leave no execution: their stored rows keep
+the last status the store heard (IB's completed orders would give their final status).
 """
 
 from __future__ import annotations
