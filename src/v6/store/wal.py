@@ -63,7 +63,7 @@ class WriteAheadLog:
 
     def append(self, spec: TableSpec, rows: pa.Table) -> None:
         """Write a record of ``rows`` (not yet durable: see ``sync``)."""
-        payload = encode(spec, rows)
+        payload = _encode(spec, rows)
         record = HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
         view = memoryview(record)
         while view:
@@ -95,7 +95,7 @@ def wal_path(root: str, app_id: str) -> Path:
     return Path(root) / WAL_DIR / f"{app_id}.wal"
 
 
-def encode(spec: TableSpec, rows: pa.Table) -> bytes:
+def _encode(spec: TableSpec, rows: pa.Table) -> bytes:
     metadata = {TABLE_KEY: spec.name.encode(), VERSION_KEY: str(spec.version).encode()}
     tagged = rows.replace_schema_metadata(metadata)
     sink = pa.BufferOutputStream()
