@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
+from v6.durable import fsync_directory
 from v6.store.errors import WriteAheadLogError
 from v6.store.schemas import TableSpec
 
@@ -53,7 +54,7 @@ class WriteAheadLog:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         weakref.finalize(self, os.close, self._fd)
         if created:
-            _sync_directory(path.parent)
+            fsync_directory(path.parent)
         self._size = os.fstat(self._fd).st_size
         self._unsynced = False
 
@@ -142,12 +143,3 @@ def _decode(path: Path, offset: int, payload: bytes) -> WalRecord:
             f"{metadata!r}: expected its table name and schema version"
         )
     return WalRecord(table.decode(), int(version), rows.replace_schema_metadata(None))
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make a new file's directory entry durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -29,6 +29,8 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
+from v6.durable import fsync_directory
+
 JOURNAL_FILE = "journal.jsonl"
 JOURNAL_VERSION = 1
 DEFAULT_COMPACT_AFTER = 10_000
@@ -132,7 +134,7 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         self._file = self.path.open("a", encoding="utf-8")
         self._records = len(records)
 
@@ -148,11 +150,3 @@ def _parse(line: str, number: int, total: int) -> Json | None:
     if not isinstance(record, dict):
         raise JournalMismatchError(f"journal line {number} is not a JSON object")
     return record
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
