@@ -42,7 +42,8 @@ SEED = 7
 KILLS = 10
 RUN = "from v6.run_cli import app; app()"
 """`v6 run` itself (the Typer command), independent of how the main CLI mounts it."""
-RUN_TIMEOUT_SECONDS = 60.0
+RUN_TIMEOUT_SECONDS = 300.0
+"""A hang guard, not a speed check: an 8-session run takes seconds, far more on a loaded machine."""
 WORKING = {"PendingSubmit", "PreSubmitted", "Submitted", "PendingCancel"}
 
 
