@@ -238,7 +238,7 @@ class ReplayClock:
     historical ones in the same proportion, so a run started on a closed day waits for the
     next real open and trades then.
 
-    The real time runs with the wall clock (``pace`` 1) unless ``accelerate`` makes it run
+    The real time runs with the wall clock (``pace`` 1) unless a larger ``pace`` makes it run
     faster (tests and demos: a session in seconds).
     """
 
@@ -250,6 +250,7 @@ class ReplayClock:
         wall: WallClock | None = None,
         real_sleep: RealSleep = asyncio.sleep,
         calendar: SessionCalendar | None = None,
+        pace: float = 1.0,
     ) -> None:
         for name, day in (("replay_day", replay_day), ("session_day", session_day)):
             if day is not None and (isinstance(day, datetime) or not isinstance(day, date)):
@@ -259,7 +260,7 @@ class ReplayClock:
         self._calendar: SessionCalendar = calendar if calendar is not None else nyse_calendar()
         start = self._read_wall()
         self._anchor = (start, start)
-        self._pace = 1.0
+        self._pace = _check_pace(pace, "ReplayClock pace", zero_allowed=False)
         first = session_day if session_day is not None else start.astimezone(NEW_YORK).date()
         self._first_real_day = self._session_closing_after(first, start)
         self._pairing = self._pair(self._first_real_day, replay_day)
@@ -273,12 +274,6 @@ class ReplayClock:
         reached = require_utc(driver.now, "driver time")
         history_day = self._session_closing_after(reached.astimezone(NEW_YORK).date(), reached)
         self._pairing = self._pair(self._first_real_day, history_day)
-
-    def accelerate(self, pace: float) -> None:
-        """From now on let real time run ``pace`` times faster than the wall clock."""
-        real = self.real_now()
-        self._anchor = (self._read_wall(), real)
-        self._pace = _check_pace(pace, "ReplayClock pace", zero_allowed=False)
 
     # -- time --------------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from v6.brokers.base import Broker
 from v6.brokers.errors import BrokerError
 from v6.brokers.pacing import PacedBroker, TokenBucket
 from v6.brokers.sim import Simulation, open_simulation
-from v6.clock import NEW_YORK, Clock, ReplayClock
+from v6.clock import NEW_YORK, Clock
 from v6.config import V6Config
 from v6.config.broker import BrokerKind
 from v6.decisions import CycleContext, CycleDecisions, DecisionEngine
@@ -180,8 +180,6 @@ def build_engine(
         replay_on=replay_on,
         pace=config.engine.time_acceleration,
     )
-    if isinstance(sim.clock, ReplayClock) and config.engine.time_acceleration > 0:
-        sim.clock.accelerate(config.engine.time_acceleration)
     store = Store.from_config(config.storage, app_id=ENGINE_APP_ID)
     return TradingEngine(wire(config, sim.broker, sim.clock, store, dry_run, sim))
 

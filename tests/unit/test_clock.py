@@ -123,8 +123,8 @@ class FakeWall:
         self.now += timedelta(seconds=seconds)
 
 
-def replay(replay_day: date, wall: FakeWall) -> ReplayClock:
-    return ReplayClock(replay_day, wall=wall, real_sleep=wall.sleep)
+def replay(replay_day: date, wall: FakeWall, pace: float = 1.0) -> ReplayClock:
+    return ReplayClock(replay_day, wall=wall, real_sleep=wall.sleep, pace=pace)
 
 
 def test_replay_keeps_new_york_time_of_day_across_daylight_saving() -> None:
@@ -226,14 +226,13 @@ def test_a_resumed_replay_carries_on_from_the_exchange() -> None:
 
 def test_an_accelerated_replay_waits_a_fraction_of_the_real_time() -> None:
     wall = FakeWall(new_york(2026, 11, 26, 7, 0))
-    clock = replay(date(2020, 2, 3), wall)
-    clock.accelerate(3600)
+    clock = replay(date(2020, 2, 3), wall, pace=3600)
     assert clock.real_delay(new_york(2020, 2, 3, 9, 30)) == 26.5
     wall.now += timedelta(seconds=26.5)
     assert clock.real_now() == new_york(2026, 11, 27, 9, 30)
     assert clock.now() == new_york(2020, 2, 3, 9, 30)
     with pytest.raises(ValueError, match="pace"):
-        clock.accelerate(0)
+        replay(date(2020, 2, 3), wall, pace=0)
 
 
 def test_halting_a_replay_wakes_its_sleepers() -> None:

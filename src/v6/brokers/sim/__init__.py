@@ -52,8 +52,9 @@ def open_simulation(
     it belongs to the same run, and refuses one of another run.
 
     ``replay_on`` selects the real-time clock: the market's first session
-    (``config.sim.start_date``) replays at 1x on that real day (normally today). Otherwise the
-    clock is accelerated, with ``pace`` simulated seconds per real second (0: unpaced).
+    (``config.sim.start_date``) replays on the real sessions from that real day (normally
+    today), real time running ``pace`` times faster than the wall clock (0: at 1x). Otherwise
+    the clock is accelerated, with ``pace`` simulated seconds per real second (0: unpaced).
     """
     journal = None if data_dir is None else Journal(Path(data_dir) / JOURNAL_SUBDIRECTORY)
     exchange = SimExchange(market, config.sim, journal=journal, dividends=dividends)
@@ -61,7 +62,7 @@ def open_simulation(
     if replay_on is None:
         clock = SimClock(exchange.now, pace=pace)
     else:
-        clock = ReplayClock(config.sim.start_date, replay_on)
+        clock = ReplayClock(config.sim.start_date, replay_on, pace=pace or 1.0)
     clock.attach(exchange)
     broker = SimBroker(exchange, clock, config)
     return Simulation(exchange, broker, clock)
