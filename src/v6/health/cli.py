@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from v6.config import ConfigError, load_config
+from v6.cli_options import ConfigPath, DataDir, store_location
 from v6.health.monitor import HealthReport, HealthState, HealthThresholds, assess
 from v6.store import Heartbeat, Store, StoreLocation
 
@@ -33,18 +33,8 @@ error_console = Console(stderr=True, soft_wrap=True)
 
 
 def health(
-    data_dir: Annotated[
-        str | None,
-        typer.Option(
-            "--data-dir",
-            help="Data location (local directory or s3://bucket/prefix). Default: "
-            "storage.location of --config.",
-        ),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Configuration file for the location and storage options."),
-    ] = None,
+    data_dir: DataDir = None,
+    config: ConfigPath = None,
     degraded_after: Annotated[
         float, typer.Option(help="A heartbeat older than this many seconds is degraded.")
     ] = 60.0,
@@ -77,9 +67,7 @@ def health(
 
 def _location(data_dir: str | None, config: Path | None) -> StoreLocation:
     try:
-        return StoreLocation.from_config(load_config(config).storage, data_dir)
-    except ConfigError as error:
-        _unknown("; ".join(str(problem) for problem in error.problems))
+        return store_location(data_dir, config)
     except ValueError as error:
         _unknown(str(error))
 

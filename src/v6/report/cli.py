@@ -10,7 +10,7 @@ from typing import Annotated, Final, NoReturn
 import typer
 from rich.console import Console
 
-from v6.config import ConfigError, load_config
+from v6.cli_options import ConfigPath, DataDir, store_location
 from v6.report.html import write_report_html
 from v6.report.render import print_report
 from v6.report.report import build_report
@@ -23,14 +23,7 @@ error_console = Console(stderr=True, soft_wrap=True)
 
 
 def report(
-    data_dir: Annotated[
-        str | None,
-        typer.Option(
-            "--data-dir",
-            help="Data location (local directory or s3://bucket/prefix). Default: "
-            "storage.location of --config.",
-        ),
-    ] = None,
+    data_dir: DataDir = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of tables.")
     ] = False,
@@ -42,10 +35,7 @@ def report(
             dir_okay=False,
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Configuration file for the location and storage options."),
-    ] = None,
+    config: ConfigPath = None,
 ) -> None:
     """Paper-trading report: P&L, equity curve, drawdown, Sharpe, win rate, slippage, rule
     triggers, risk-limit breaches and breaker trips."""
@@ -65,9 +55,7 @@ def report(
 
 def _location(data_dir: str | None, config: Path | None) -> StoreLocation:
     try:
-        return StoreLocation.from_config(load_config(config).storage, data_dir)
-    except ConfigError as error:
-        _fail("; ".join(str(problem) for problem in error.problems))
+        return store_location(data_dir, config)
     except ValueError as error:
         _fail(str(error))
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from v6.cli_options import ConfigPath, DataDir
 from v6.config import ConfigError, StorageConfig, load_config
 from v6.config.storage import MIN_VACUUM_RETENTION_HOURS
 from v6.store.catalog import ALL_TABLES
@@ -27,19 +28,6 @@ console = Console()
 error_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
-
-DataDir = Annotated[
-    str | None,
-    typer.Option(
-        "--data-dir",
-        help="Data location (local directory or s3://bucket/prefix); tables are under "
-        "<data-dir>/tables. Default: storage.location of --config.",
-    ),
-]
-ConfigPath = Annotated[
-    Path | None,
-    typer.Option("--config", help="Configuration file for the location and storage options."),
-]
 
 
 @db_app.command("maintain")
