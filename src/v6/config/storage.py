@@ -39,7 +39,7 @@ class StorageConfig(ConfigPart):
         default=None, description="Object-store session token (environment only)."
     )
     writer_flush_rows: int = Field(
-        default=1000, ge=1, le=1_000_000, description="Buffered rows that trigger a write."
+        default=10_000, ge=1, le=1_000_000, description="Buffered rows that trigger a write."
     )
     writer_flush_interval_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="Longest time a row waits in the buffer."

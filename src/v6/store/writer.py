@@ -79,7 +79,7 @@ STATISTICS_PRECISION = timedelta(milliseconds=1)
 class WriterSettings:
     """How often the writer commits and compacts (see the module docstring)."""
 
-    flush_rows: int = 1000
+    flush_rows: int = 10_000
     flush_interval_seconds: float = 5.0
     compact_every_commits: int = 100
     compact_interval_seconds: float = 300.0
