@@ -17,6 +17,7 @@ from v6.execution.tickets import OrderRequest, Phase, Ticket, role_of, strategy_
 from v6.execution.tracker import OrderTracker
 
 RESTING_ROLES = frozenset({OrderRole.TAKE_PROFIT, OrderRole.STOP})
+RecordInputs = tuple[OrderState | None, OrderSpec, int, int]
 
 
 class TicketDesk:
@@ -27,6 +28,7 @@ class TicketDesk:
         self.tickets: dict[str, Ticket] = {}
         self.book = ReportBook()
         self._attempts: dict[tuple[str, IntentKind], int] = {}
+        self._recorded: dict[str, RecordInputs] = {}
 
     @property
     def now(self) -> datetime:
@@ -112,6 +114,7 @@ class TicketDesk:
         if ticket.order_id is not None:
             state = state or self.tracker.state(ticket.order_id)
             messages = self.tracker.messages(ticket.order_id)
+            self._recorded[ticket.key] = self._inputs(ticket, ticket.order_id, state)
         elif self._dry_run and ticket.start_mid is not None:
             messages = ()
         else:
@@ -119,9 +122,20 @@ class TicketDesk:
         return self.book.note(ticket.record(state, self.now, messages))
 
     def collect_records(self) -> None:
+        """Note the record of every placed ticket whose record inputs moved since it was last
+        made: the others would make the same record but for its time, which is not noted."""
         for ticket in self.tickets.values():
-            if ticket.order_id is not None:
+            order_id = ticket.order_id
+            if order_id is None:
+                continue
+            inputs = self._inputs(ticket, order_id, self.tracker.state(order_id))
+            if inputs != self._recorded.get(ticket.key):
                 self.record(ticket)
+
+    def _inputs(self, ticket: Ticket, order_id: int, state: OrderState | None) -> RecordInputs:
+        """What a placed ticket's record is made of besides the time (``Ticket.record``): the
+        broker state, the ticket's spec, and its notes and broker messages (both only grow)."""
+        return state, ticket.spec, len(ticket.notes), self.tracker.message_count(order_id)
 
     def done(
         self,

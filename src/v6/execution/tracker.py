@@ -77,6 +77,10 @@ class OrderTracker:
     def messages(self, order_id: int) -> tuple[str, ...]:
         return tuple(self._messages.get(order_id, ()))
 
+    def message_count(self, order_id: int) -> int:
+        """How many messages ``order_id`` has had (they are only ever added)."""
+        return len(self._messages.get(order_id, ()))
+
     def ending_code(self, order_id: int) -> ErrorEvent | None:
         """The last code that ends an order (201, 202) reported for it, if any."""
         return self._ending.get(order_id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from v6.brokers import (
+    BrokerEvent,
     CommissionEvent,
     ErrorEvent,
     ExecutionEvent,
@@ -18,9 +20,12 @@ from v6.brokers import (
     OrderStatusEvent,
     OrderType,
 )
+from v6.clock import SimClock
 from v6.domain import IntentKind, Leg, OptionContract, Right
+from v6.execution.desk import TicketDesk
 from v6.execution.records import (
     ExecutionReport,
+    OrderRecord,
     OrderRole,
     Outcome,
     RecordStatus,
@@ -166,3 +171,32 @@ def test_a_report_turns_executions_with_commissions_into_fills() -> None:
     assert report.sent
     (fill,) = report.fills()
     assert (fill.exec_id, fill.order_id, fill.commission) == ("a", "7", 1.3)
+
+
+def test_the_desk_notes_a_record_each_time_its_ticket_state_notes_or_messages_move() -> None:
+    clock = SimClock(NOW)
+    desk = TicketDesk(clock, dry_run=False)
+    ticket = desk.placed_ticket(state(OrderStatus.SUBMITTED), OrderRole.WALKED, 1, IntentKind.OPEN)
+
+    def collected(*events: BrokerEvent) -> tuple[OrderRecord, ...]:
+        desk.tracker.apply(events)
+        asyncio.run(clock.sleep(5))
+        desk.collect_records()
+        return desk.book.take_records()
+
+    (first,) = collected()
+    assert first.status is RecordStatus.SUBMITTED
+    assert collected() == ()
+    assert collected(OrderStatusEvent(NOW, state(OrderStatus.SUBMITTED))) == (), "same state"
+    (filled,) = collected(OrderStatusEvent(NOW, state(OrderStatus.SUBMITTED, 1)))
+    assert (filled.filled_quantity, filled.updated_at) == (1, NOW + timedelta(seconds=20))
+    (warned,) = collected(ErrorEvent(NOW, 399, "held until the open", 7))
+    assert warned.message == "[399 warning] held until the open"
+    assert collected(ErrorEvent(NOW, 2104, "Market data farm connection is OK", -1)) == ()
+    ticket.notes.append("walk gave up after 3 steps")
+    (noted,) = collected()
+    assert noted.message == "walk gave up after 3 steps; [399 warning] held until the open"
+    ticket.phase = Phase.DONE
+    (cancelled,) = collected(OrderStatusEvent(NOW, state(OrderStatus.CANCELLED, 1)))
+    assert cancelled.status is RecordStatus.CANCELLED
+    assert collected() == ()
