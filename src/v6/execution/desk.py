@@ -1,6 +1,10 @@
 """The order engine's bookkeeping, without broker calls: its tickets, what the broker said
 about them (``OrderTracker``), their order records and reports, and the highest attempt seen
-per (strategy, intent) so a new attempt never reuses an order ref."""
+per (strategy, intent) so a new attempt never reuses an order ref.
+
+Tickets are kept for good (a later request may ask about an ended one), so everything done
+each poll looks at the live tickets only, plus the ended ones whose order the broker spoke of
+again (a late status or message changes their record)."""
 
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ class TicketDesk:
         self._dry_run = dry_run
         self.tracker = OrderTracker()
         self.tickets: dict[str, Ticket] = {}
+        self._live: dict[str, Ticket] = {}
+        """The tickets not DONE, in the order they were opened (as in ``tickets``)."""
+        self._position: dict[str, int] = {}
+        self._ended: dict[int, Ticket] = {}
+        """Order id -> its DONE ticket."""
         self.book = ReportBook()
         self._attempts: dict[tuple[str, IntentKind], int] = {}
         self._recorded: dict[str, RecordInputs] = {}
@@ -47,17 +56,29 @@ class TicketDesk:
         self._attempts[key] = max(self._attempts.get(key, 0), attempt)
 
     def working(self) -> tuple[str, ...]:
-        return tuple(key for key, t in self.tickets.items() if t.phase is not Phase.DONE)
+        return tuple(self._live)
+
+    def live(self) -> list[Ticket]:
+        """The tickets not DONE (a copy: tickets may end or open while it is walked)."""
+        return list(self._live.values())
 
     def resting(self, strategy_id: str) -> list[Ticket]:
         """The strategy's take-profit and stop orders still working."""
         return [
             t
-            for t in self.tickets.values()
-            if t.strategy_id == strategy_id
-            and t.role in RESTING_ROLES
-            and t.phase is not Phase.DONE
+            for t in self._live.values()
+            if t.strategy_id == strategy_id and t.role in RESTING_ROLES
         ]
+
+    def _add(self, ticket: Ticket) -> None:
+        self.tickets[ticket.key] = ticket
+        self._live[ticket.key] = ticket
+        self._position.setdefault(ticket.key, len(self._position))
+
+    def discard(self, key: str) -> None:
+        """Forget a ticket whose request could not be submitted."""
+        del self.tickets[key]
+        self._live.pop(key, None)
 
     def open_ticket(self, key: str, request: OrderRequest, role: OrderRole) -> Ticket:
         """A ticket for ``request`` (not sent yet)."""
@@ -74,7 +95,7 @@ class TicketDesk:
             phase=Phase.NEW,
             request=request,
         )
-        self.tickets[key] = ticket
+        self._add(ticket)
         return ticket
 
     def placed_ticket(
@@ -94,7 +115,7 @@ class TicketDesk:
             phase=Phase.WORKING,
             order_id=state.order_id,
         )
-        self.tickets[ticket.key] = ticket
+        self._add(ticket)
         self.tracker.update(state)
         return ticket
 
@@ -123,8 +144,13 @@ class TicketDesk:
 
     def collect_records(self) -> None:
         """Note the record of every placed ticket whose record inputs moved since it was last
-        made: the others would make the same record but for its time, which is not noted."""
-        for ticket in self.tickets.values():
+        made (the others would make the same record but for its time, which is not noted), in
+        the order the tickets were opened. An ended ticket's spec and notes no longer change:
+        only the broker can move its record."""
+        late = (self._ended.get(order_id) for order_id in self.tracker.take_touched())
+        candidates = [*self._live.values(), *(t for t in late if t is not None)]
+        candidates.sort(key=lambda t: self._position[t.key])
+        for ticket in candidates:
             order_id = ticket.order_id
             if order_id is None:
                 continue
@@ -150,6 +176,9 @@ class TicketDesk:
         """End ``ticket`` with its report; ``filled`` (units, average price) overrides the
         broker state's."""
         ticket.phase = Phase.DONE
+        self._live.pop(ticket.key, None)
+        if ticket.order_id is not None:
+            self._ended[ticket.order_id] = ticket
         record = self.record(ticket, state)
         if filled is None:
             units = state.filled if state is not None else 0

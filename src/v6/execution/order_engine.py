@@ -174,7 +174,7 @@ class OrderEngine:
         try:
             await self._start_ticket(ticket)
         except BrokerError:
-            del self._desk.tickets[key]
+            self._desk.discard(key)
             raise
         return key
 
@@ -233,7 +233,7 @@ class OrderEngine:
         """One cycle: apply the broker's events, step due walks, return ended requests."""
         stream = self._require_started()
         self._desk.tracker.apply(stream.drain())
-        for ticket in list(self._desk.tickets.values()):
+        for ticket in self._desk.live():
             if ticket.phase is Phase.DONE:
                 continue
             try:

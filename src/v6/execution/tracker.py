@@ -32,6 +32,7 @@ class OrderTracker:
         self._commissions: dict[str, float] = {}
         self._messages: dict[int, list[str]] = defaultdict(list)
         self._ending: dict[int, ErrorEvent] = {}
+        self._touched: set[int] = set()
 
     def apply(self, events: Iterable[BrokerEvent]) -> None:
         for event in events:
@@ -46,6 +47,7 @@ class OrderTracker:
 
     def update(self, state: OrderState) -> None:
         self._states[state.order_id] = state
+        self._touched.add(state.order_id)
 
     def add_execution(self, execution: ExecutionEvent) -> None:
         """Remember an execution once, with its commission when it carries one (executions
@@ -62,8 +64,14 @@ class OrderTracker:
             return
         kind = event.classification
         self._messages[event.req_id].append(f"[{event.code} {kind.severity.value}] {event.message}")
+        self._touched.add(event.req_id)
         if kind.ends_order:
             self._ending[event.req_id] = event
+
+    def take_touched(self) -> set[int]:
+        """The orders whose state or messages changed since the last call."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     def state(self, order_id: int) -> OrderState | None:
         return self._states.get(order_id)

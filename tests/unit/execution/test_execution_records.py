@@ -196,7 +196,15 @@ def test_the_desk_notes_a_record_each_time_its_ticket_state_notes_or_messages_mo
     ticket.notes.append("walk gave up after 3 steps")
     (noted,) = collected()
     assert noted.message == "walk gave up after 3 steps; [399 warning] held until the open"
-    ticket.phase = Phase.DONE
-    (cancelled,) = collected(OrderStatusEvent(NOW, state(OrderStatus.CANCELLED, 1)))
+    assert desk.working() == (ticket.key,)
+    ended = state(OrderStatus.CANCELLED, 1)
+    desk.tracker.update(ended)
+    desk.done(ticket, Outcome.PARTIALLY_FILLED, "walk gave up", ended)
+    assert desk.working() == ()
+    (cancelled,) = desk.book.take_records()
     assert cancelled.status is RecordStatus.CANCELLED
+    assert collected() == ()
+    (late,) = collected(ErrorEvent(NOW, 202, "Order Canceled - reason:", 7))
+    assert late.message is not None
+    assert late.message.endswith("[202 warning] Order Canceled - reason:"), "after the end too"
     assert collected() == ()
