@@ -19,11 +19,12 @@ proximity. Hysteresis: a strategy becomes active at ``sync.proximity_enter_fract
 active until beyond ``sync.proximity_exit_fraction``, and for at least
 ``sync.min_stream_seconds`` once active.
 
-The inputs are computed for the whole book in one polars aggregation over the book frame, with
-the definitions of the decision engine's strategy summary (``v6.book.summarize``): ``pnl`` is
-the entry credit plus what the legs are worth, unknown while a leg has no mark; ``dte`` counts
-calendar days to the nearest expiry. Only the columns the triggers read are aggregated; the
-distances are then a few numpy operations on those columns (NaN for unknown).
+The inputs are computed for the whole book at once, with the definitions of the decision
+engine's strategy summary (``v6.book.summarize``): ``pnl`` is the entry credit plus what the
+legs are worth, unknown while a leg has no mark; ``dte`` counts calendar days to the nearest
+expiry. Only the columns the triggers read are aggregated, per strategy with numpy's grouped
+reductions (``ufunc.at``, linear in the legs); the distances are then a few numpy operations on
+those arrays (NaN for unknown).
 """
 
 from __future__ import annotations
@@ -35,62 +36,91 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from v6.clock import NEW_YORK, require_utc
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
-from v6.sync.marks import FloatArray
+from v6.sync.marks import FloatArray, IntArray
+
+BoolArray = npt.NDArray[np.bool_]
 
 DISTANCE_SCHEMA: Final = pl.Schema({"strategy_id": pl.String(), "distance": pl.Float64()})
 """`StrategyRegistry.distances`: one row per strategy of the book; null distance = unknown."""
-
-SHORT_DELTA: Final = "short_delta"
 
 
 @dataclass(frozen=True, slots=True)
 class Activity:
     """One cycle's verdict. ``active`` is ordered most urgent first: strategies in flight,
     then the others, each group closest to a trigger first (unknown distance last), then by
-    id. ``distances`` follows DISTANCE_SCHEMA."""
+    id. ``strategy_ids`` are the book's strategies and ``distances`` their distances to the
+    nearest trigger (NaN: unknown)."""
 
     active: tuple[str, ...]
     in_flight: frozenset[str]
-    distances: pl.DataFrame
+    strategy_ids: tuple[str, ...]
+    distances: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerInputs:
+    """Per strategy of a book (in order of first appearance), what the triggers compare:
+    ``managed``, ``entry_credit``, ``max_profit``, ``pnl``, ``dte`` and the largest
+    short-leg |delta| (``short_delta``); NaN where unknown."""
+
+    strategy_ids: tuple[str, ...]
+    managed: BoolArray
+    entry_credit: FloatArray
+    max_profit: FloatArray
+    pnl: FloatArray
+    dte: FloatArray
+    short_delta: FloatArray
 
 
 def _relative(threshold: float, value: FloatArray) -> FloatArray:
     return (threshold - value) / threshold
 
 
-def trigger_inputs(book: pl.DataFrame, today: date) -> pl.DataFrame:
-    """Per strategy, what the triggers compare: ``managed``, ``entry_credit``,
-    ``max_profit``, ``pnl``, ``dte`` and the largest short-leg |delta| (``short_delta``)."""
-    value = pl.col("quantity") * pl.col("mark") * pl.col("multiplier")
-    short_delta = pl.when(pl.col("quantity") < 0).then(pl.col("delta").abs()).max()
-    return (
-        book.group_by("strategy_id", maintain_order=True)
-        .agg(
-            pl.col("managed").first(),
-            (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier"))
-            .first()
-            .alias("entry_credit"),
-            pl.col("max_profit").first(),
-            pl.when(value.null_count() == 0).then(value.sum()).alias("value"),
-            (pl.col("expiry").min() - pl.lit(today)).dt.total_days().alias("dte"),
-            short_delta.alias(SHORT_DELTA),
-        )
-        .with_columns(pnl=pl.col("entry_credit") + pl.col("value"))
+def trigger_inputs(book: pl.DataFrame, today: date) -> TriggerInputs:
+    """The book's `TriggerInputs` (``today``: the New York date the DTE counts from)."""
+    codes: dict[str, int] = {}
+    ids = book.get_column("strategy_id").to_list()
+    group = np.fromiter((codes.setdefault(sid, len(codes)) for sid in ids), np.int64, len(ids))
+    first = np.unique(group, return_index=True)[1]
+    count = len(codes)
+    quantity, multiplier = _floats(book, "quantity"), _floats(book, "multiplier")
+    entry_credit = (_floats(book, "entry_premium") * _floats(book, "units") * multiplier)[first]
+    value = quantity * _floats(book, "mark") * multiplier
+    expiry = book.get_column("expiry").to_numpy()
+    days = np.where(np.isnat(expiry), np.nan, (expiry - np.datetime64(today, "D")).astype(float))
+    short_delta = np.where(quantity < 0, np.abs(_floats(book, "delta")), np.nan)
+    return TriggerInputs(
+        strategy_ids=tuple(codes),
+        managed=book.get_column("managed").to_numpy()[first],
+        entry_credit=entry_credit,
+        max_profit=_floats(book, "max_profit")[first],
+        pnl=entry_credit + _grouped(np.add, 0.0, group, count, value),
+        dte=_grouped(np.fmin, np.nan, group, count, days),
+        short_delta=_grouped(np.fmax, np.nan, group, count, short_delta),
     )
 
 
-def nearest_trigger(inputs: pl.DataFrame, decisions: DecisionsConfig) -> FloatArray:
-    """Each row's (`trigger_inputs`) distance to its nearest enabled trigger: NaN when no
-    enabled rule has a known input, or the strategy is unmanaged."""
-    pnl, max_profit, credit = (
-        _floats(inputs, name) for name in ("pnl", "max_profit", "entry_credit")
-    )
-    distances = [np.full(inputs.height, np.nan)]
+def _grouped(
+    reduce: np.ufunc, start: float, group: IntArray, groups: int, values: FloatArray
+) -> FloatArray:
+    """``values`` reduced per group, from ``start`` (``add`` propagates NaN; ``fmin`` and
+    ``fmax`` skip it, so from NaN they give NaN only for a group of NaN alone)."""
+    reduced = np.full(groups, start)
+    reduce.at(reduced, group, values)
+    return reduced
+
+
+def nearest_trigger(inputs: TriggerInputs, decisions: DecisionsConfig) -> FloatArray:
+    """Each strategy's (`trigger_inputs`) distance to its nearest enabled trigger: NaN when
+    no enabled rule has a known input, or the strategy is unmanaged."""
+    pnl, max_profit, credit = inputs.pnl, inputs.max_profit, inputs.entry_credit
+    distances = [np.full(len(inputs.strategy_ids), np.nan)]
     with np.errstate(divide="ignore", invalid="ignore"):
         if decisions.take_profit.enabled:
             captured = np.where(max_profit > 0, pnl / max_profit, np.nan)
@@ -99,13 +129,12 @@ def nearest_trigger(inputs: pl.DataFrame, decisions: DecisionsConfig) -> FloatAr
             multiple = np.where(credit > 0, -pnl / credit, np.nan)
             distances.append(_relative(decisions.stop_loss.credit_multiple, multiple))
         if decisions.delta_breach.enabled:
-            short_delta = _floats(inputs, SHORT_DELTA)
-            distances.append(_relative(decisions.delta_breach.max_short_delta, short_delta))
+            distances.append(_relative(decisions.delta_breach.max_short_delta, inputs.short_delta))
         if decisions.time_exit.enabled:
             max_dte = decisions.time_exit.max_dte
-            distances.append((_floats(inputs, "dte") - max_dte) / max(max_dte, 1))
+            distances.append((inputs.dte - max_dte) / max(max_dte, 1))
     nearest = np.fmin.reduce(distances)
-    return np.where(inputs.get_column("managed").to_numpy(), nearest, np.nan)
+    return np.where(inputs.managed, nearest, np.nan)
 
 
 def _floats(frame: pl.DataFrame, name: str) -> FloatArray:
@@ -130,14 +159,21 @@ class StrategyRegistry:
 
     def distances(self, book: pl.DataFrame, now: datetime) -> pl.DataFrame:
         """Every strategy's distance to its nearest trigger (DISTANCE_SCHEMA)."""
-        return _distance_frame(*self._measure(book, require_utc(now, "now")))
+        ids, distances = self._measure(book, require_utc(now, "now"))
+        return pl.DataFrame(
+            [
+                pl.Series("strategy_id", ids, pl.String),
+                pl.Series("distance", distances, nan_to_null=True),
+            ],
+            schema=DISTANCE_SCHEMA,
+        )
 
-    def _measure(self, book: pl.DataFrame, now: datetime) -> tuple[pl.Series, FloatArray]:
+    def _measure(self, book: pl.DataFrame, now: datetime) -> tuple[tuple[str, ...], FloatArray]:
         """The book's strategy ids, in order of first appearance, and their distances."""
         if book.is_empty():
-            return book.get_column("strategy_id"), np.empty(0)
+            return (), np.empty(0)
         inputs = trigger_inputs(book, now.astimezone(NEW_YORK).date())
-        return inputs.get_column("strategy_id"), nearest_trigger(inputs, self._decisions)
+        return inputs.strategy_ids, nearest_trigger(inputs, self._decisions)
 
     def update(
         self, book: pl.DataFrame, now: datetime, in_flight: Collection[str] = ()
@@ -146,15 +182,14 @@ class StrategyRegistry:
         exited; they are active whether or not they are in the book yet."""
         now = require_utc(now, "now")
         ids, distances = self._measure(book, now)
-        names = ids.to_list()
         since = self._since
         watched = np.flatnonzero(
-            (distances <= self._exit) | np.array([sid in since for sid in names], dtype=bool)
+            (distances <= self._exit) | np.array([sid in since for sid in ids], dtype=bool)
         )
-        known = {names[i]: _known(distances[i]) for i in watched.tolist()}
+        known = {ids[i]: _known(distances[i]) for i in watched.tolist()}
         flying = frozenset(in_flight)
-        self._since = self._next_active(known, flying, {*names, *flying}, now)
-        return Activity(self._ordered(known, flying), flying, _distance_frame(ids, distances))
+        self._since = self._next_active(known, flying, {*ids, *flying}, now)
+        return Activity(self._ordered(known, flying), flying, ids, distances)
 
     def _next_active(
         self,
@@ -184,12 +219,6 @@ class StrategyRegistry:
             return (sid not in in_flight, math.inf if distance is None else distance, sid)
 
         return tuple(sorted(self._since, key=urgency))
-
-
-def _distance_frame(ids: pl.Series, distances: FloatArray) -> pl.DataFrame:
-    return pl.DataFrame(
-        [ids, pl.Series("distance", distances, nan_to_null=True)], schema=DISTANCE_SCHEMA
-    )
 
 
 def _known(distance: float) -> float | None:

@@ -149,9 +149,7 @@ class _Legs:
         """Each leg's strategy distance (NaN: unknown; in flight counts as beyond a
         trigger, -inf)."""
         by_strategy = np.full(len(self.index), np.nan)
-        known = activity.distances
-        ids = known.get_column("strategy_id").to_list()
-        by_strategy[[self.index[sid] for sid in ids]] = known.get_column("distance").to_numpy()
+        by_strategy[[self.index[sid] for sid in activity.strategy_ids]] = activity.distances
         by_strategy[[self.index[sid] for sid in activity.in_flight if sid in self.index]] = -np.inf
         return by_strategy[self.strategy]
 
