@@ -84,20 +84,16 @@ class PositionQueue:
         if count < 1 or not len(self._members):
             return np.empty(0, dtype=np.int64)
         stamp = micros(now)
-        served = self._served[self._members]
-        never = np.flatnonzero(served == NEVER)
-        chosen = never[np.argsort(self._distances[never], kind="stable")][:count]
-        missing = min(count, len(self._members)) - len(chosen)
-        if missing > 0:
-            chosen = np.concatenate([chosen, self._oldest(served, stamp, missing)])
-        rows = self._members[chosen]
+        rows = self._members[self._most_urgent(stamp, count)]
         self._served[rows] = stamp
         return rows
 
-    def _oldest(self, served: IntArray, stamp: int, count: int) -> IntArray:
-        """Indexes of the ``count`` served members with the largest age / weight; ties (at
-        the cut too) go to the closer leg."""
-        urgency = np.where(served == NEVER, -np.inf, (stamp - served) / self._weights)
+    def _most_urgent(self, stamp: int, count: int) -> IntArray:
+        """Indexes of the ``count`` members first in the order of the module docstring: the
+        never served (urgency infinite), then the largest age / weight; ties (at the cut too)
+        go to the closer leg, then to the earlier member."""
+        served = self._served[self._members]
+        urgency = np.where(served == NEVER, np.inf, (stamp - served) / self._weights)
         candidates = np.arange(len(urgency))
         if count < len(urgency):
             cut = -np.partition(-urgency, count - 1)[count - 1]
