@@ -4,7 +4,7 @@ at any point resumes from ``<data-dir>/sim/`` exactly where the exchange was."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from brokers_sim_fakes import (
 
 from v6.brokers import (
     BrokerEvent,
+    ConnectionLostError,
     OcaType,
     OrderLeg,
     OrderSpec,
@@ -198,24 +199,34 @@ def journaled_state(directory: Path) -> dict[str, object]:
     return state
 
 
+@pytest.mark.parametrize(
+    "faults",
+    [
+        FaultInjectionConfig(
+            reject_rate=0.1,
+            partial_fill_rate=0.3,
+            disconnect_rate=0.05,
+            stale_quote_rate=0.2,
+            bad_quote_rate=0.2,
+        ),
+        FaultInjectionConfig(disconnect_rate=0.05),
+    ],
+    ids=["quote faults", "clean quotes"],
+)
 def test_after_every_change_the_journal_resumes_to_the_state_in_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, faults: FaultInjectionConfig
 ) -> None:
-    """The exchange decides what to journal without serializing its state: after each
-    journaling, the file must still hold exactly the state (quote faults, outages, fills)."""
-    faults = FaultInjectionConfig(
-        reject_rate=0.1,
-        partial_fill_rate=0.3,
-        disconnect_rate=0.05,
-        stale_quote_rate=0.2,
-        bad_quote_rate=0.2,
-    )
+    """The exchange decides what to journal without serializing its state (and without
+    comparing it after a call that moves only the clock): after each journaling, the file
+    must still hold exactly the state (quote faults, outages, fills, cancels)."""
     sim, _ = open_fake(market(), data_dir=tmp_path, seed=7, faults=faults)
     commit = SimExchange._commit
     checks: list[bool] = []
+    clock_only_calls: list[bool] = []
 
-    def checked_commit(exchange: SimExchange) -> None:
-        commit(exchange)
+    def checked_commit(exchange: SimExchange, *, clock_only: bool = False) -> None:
+        commit(exchange, clock_only=clock_only)
+        clock_only_calls.append(clock_only)
         checks.append(
             json.dumps(journaled_state(tmp_path), sort_keys=True) == sim.exchange.state_json()
         )
@@ -226,10 +237,37 @@ def test_after_every_change_the_journal_resumes_to_the_state_in_memory(
         await sim.broker.connect()
         await sim.broker.subscribe_quotes(call(400))
         for index in range(STEPS):
-            await act(sim, index)
-            await sim.broker.snapshot_quotes([put(390), call(405), put(395)])
+            try:
+                await act(sim, index)
+                await sim.clock.sleep(90)  # within the step: cancels apply, outages end
+                await sim.broker.snapshot_quotes([put(390), call(405), put(395)])
+            except ConnectionLostError:
+                pass  # a random outage: the step's remaining requests are not served
             await step(sim)
 
     run(trade())
     assert len(checks) > 2 * STEPS
     assert all(checks)
+    assert any(clock_only_calls), "calls that moved only the clock were journaled too"
+
+
+def test_an_advance_between_steps_journals_an_ended_outage_and_applied_cancels(
+    tmp_path: Path,
+) -> None:
+    """Between two market steps an advance only moves the clock, unless an outage ends or a
+    requested cancel applies: those must reach the journal too."""
+    sim, _ = open_fake(market(), data_dir=tmp_path)
+    exchange = sim.exchange
+    exchange.faults.disconnect(30)
+    exchange.advance_to(exchange.now + timedelta(seconds=10))
+    assert exchange.connectivity_lost
+    exchange.advance_to(exchange.now + timedelta(seconds=40))
+    assert not exchange.connectivity_lost
+    assert json.dumps(journaled_state(tmp_path), sort_keys=True) == exchange.state_json()
+    order = exchange.place_order(single(put(390), 1, 1, 0.05))
+    exchange.request_cancel(order.order_id)
+    exchange.advance_to(exchange.now + timedelta(seconds=10))
+    cancelled = exchange.order(order.order_id)
+    assert cancelled is not None
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert json.dumps(journaled_state(tmp_path), sort_keys=True) == exchange.state_json()

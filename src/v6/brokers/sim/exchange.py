@@ -224,8 +224,9 @@ class SimExchange:
     def snapshot(self, contracts: Sequence[Contract]) -> list[Quote]:
         """Quotes as V6 receives them (faults applied), for listed contracts."""
         self.require_listed(contracts)
+        faulty = self.faults.draws_quote_faults
         quotes = self.faults.deliver_all(self._prices.quotes(contracts))
-        self._commit()
+        self._commit(clock_only=not faulty)
         return quotes
 
     def stream(self, contract: Contract, req_id: int) -> None:
@@ -276,6 +277,7 @@ class SimExchange:
         """Process every step due up to ``when``; with ``skip_idle``, a ``when`` at which
         the market is closed moves on to the next step (the next open). Returns the time."""
         target = max(require_utc(when, "when"), self._state.time)
+        stepped = False
         while not self._state.finished:
             upcoming = self._next_step_time()
             if upcoming > target:
@@ -284,10 +286,11 @@ class SimExchange:
                 target = upcoming
             self._restore_if_due(upcoming)
             self._take_step(upcoming)
-        self._restore_if_due(target)
+            stepped = True
+        restored = self._restore_if_due(target)
         self._state.time = max(self._state.time, target)
-        self._desk.apply_requests()
-        self._commit()
+        cancelled = self._desk.apply_requests()
+        self._commit(clock_only=not (stepped or restored or cancelled))
         return self._state.time
 
     def _next_step_time(self) -> datetime:
@@ -452,15 +455,17 @@ class SimExchange:
         self.emit(ErrorEvent(self.now, 2103, "Market data farm connection is broken:usfarm"))
         self._commit()
 
-    def _restore_if_due(self, time: datetime) -> None:
+    def _restore_if_due(self, time: datetime) -> bool:
+        """End an outage due by ``time``; True when one ended."""
         until = self._state.outage_until
         if until is None or until > time:
-            return
+            return False
         self._state.outage_until = None
         message = "Connectivity between IB and TWS has been restored - data maintained."
         self.emit(ErrorEvent(until, 1102, message))
         self.emit(ErrorEvent(until, 2104, "Market data farm connection is OK:usfarm"))
         self.emit(ConnectionEvent(until, True, "connectivity to the exchange restored", 1102))
+        return True
 
     # -- plumbing shared with the request desk ----------------------------------------------
 
@@ -479,14 +484,20 @@ class SimExchange:
         for child in self._state.orders.release_children(order):
             self.report(child, time)
 
-    def _commit(self) -> None:
+    def _commit(self, *, clock_only: bool = False) -> None:
         """Journal the state after a call: all of it (fsync'd) when anything but the clock
-        fields changed, else the clock fields when they moved."""
+        fields changed, else the clock fields when they moved. ``clock_only``: the call
+        changed nothing but the clock fields (an idle advance, clean quotes), so its content
+        is not compared."""
         if self._journal is None:
             return
-        content, clock = self._state.content_key(), self._state.clock()
-        if self._journaled is None or content != self._journaled[0]:
+        journaled, clock = self._journaled, self._state.clock()
+        if clock_only and journaled is not None:
+            content = journaled[0]
+        else:
+            content = self._state.content_key()
+        if journaled is None or content != journaled[0]:
             self._journal.record_state(self._state.to_json())
-        elif clock != self._journaled[1]:
+        elif clock != journaled[1]:
             self._journal.record_clock(self._state.clock_json())
         self._journaled = (content, clock)

@@ -140,12 +140,17 @@ class Faults:
             return max(1, min(units, remaining // 2))
         return units
 
+    @property
+    def draws_quote_faults(self) -> bool:
+        """A quote fault is pending or configured: delivering quotes may use up a pending
+        fault or draw from the quote generator (else it changes nothing journaled)."""
+        pending = self.counters.stale_quotes > 0 or self.counters.bad_quotes > 0
+        return pending or self._config.stale_quote_rate > 0 or self._config.bad_quote_rate > 0
+
     def deliver_all(self, quotes: Sequence[Quote]) -> list[Quote]:
         """``deliver`` for each quote, in order. Without a quote fault pending or configured
         every quote goes out clean (no generator draws); it is only remembered."""
-        pending = self.counters.stale_quotes > 0 or self.counters.bad_quotes > 0
-        random = self._config.stale_quote_rate > 0 or self._config.bad_quote_rate > 0
-        if pending or random:
+        if self.draws_quote_faults:
             return [self.deliver(quote) for quote in quotes]
         self._last_quotes.update((quote.contract, quote) for quote in quotes)
         return list(quotes)

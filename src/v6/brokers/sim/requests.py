@@ -218,12 +218,14 @@ class RequestDesk:
                 raise InvalidPriceError(_off_tick_message(price), code=110, req_id=order.order_id)
         return order.spec.changed(change.quantity, change.limit_price, change.stop_price)
 
-    def apply_requests(self) -> None:
-        """Apply the cancels waiting since before this step."""
+    def apply_requests(self) -> bool:
+        """Apply the cancels waiting since before this step; True when there was one."""
         exchange = self._exchange
+        applied = False
         for order in exchange.state.orders.orders.values():
             if not order.cancel_requested:
                 continue
+            applied = True
             order.cancel_requested = False
             if order.is_done:
                 message = (
@@ -233,3 +235,4 @@ class RequestDesk:
                 exchange.emit(ErrorEvent(exchange.now, 10148, message, order.order_id))
             else:
                 self._cancel_now(order)
+        return applied
