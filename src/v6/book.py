@@ -179,25 +179,26 @@ def _require_schema(frame: pl.DataFrame, expected: pl.Schema, what: str) -> None
         raise BookError(f"{what} frame: " + "; ".join(problems))
 
 
-def _value_checks() -> tuple[pl.Expr, ...]:
-    return (
-        *(pl.col(name).null_count().alias(f"null {name}") for name in REQUIRED_COLUMNS),
-        (~pl.col("right").is_in(["C", "P"])).sum().alias("right not 'C' or 'P'"),
-        (pl.col("quantity") == 0).sum().alias("quantity == 0"),
-        (pl.col("units") <= 0).sum().alias("units <= 0"),
-        (pl.col("multiplier") <= 0).sum().alias("multiplier <= 0"),
-        (pl.col("strike") <= 0).sum().alias("strike <= 0"),
-    )
-
-
-_VALUE_CHECKS = _value_checks()
-"""Built once: the book is validated every cycle, and building expressions costs more than
-evaluating them on a small book."""
+def _value_counts(book: pl.DataFrame) -> dict[str, int]:
+    """How many rows break each value rule, by rule. Series operations, not a query: the book
+    is validated every cycle, and planning a query costs more than these checks on a small
+    book."""
+    right = book["right"]
+    breaking = {
+        "right not 'C' or 'P'": (right != "C") & (right != "P"),
+        "quantity == 0": book["quantity"] == 0,
+        "units <= 0": book["units"] <= 0,
+        "multiplier <= 0": book["multiplier"] <= 0,
+        "strike <= 0": book["strike"] <= 0,
+    }
+    return {
+        **{f"null {name}": book[name].null_count() for name in REQUIRED_COLUMNS},
+        **{what: int(rows.sum()) for what, rows in breaking.items()},
+    }
 
 
 def _value_problems(book: pl.DataFrame) -> list[str]:
-    counts = book.select(_VALUE_CHECKS).row(0, named=True)
-    return [f"{count} rows with {what}" for what, count in counts.items() if count]
+    return [f"{count} rows with {what}" for what, count in _value_counts(book).items() if count]
 
 
 def build_book(
@@ -304,7 +305,8 @@ def _leg_columns() -> dict[str, pl.Expr]:
 
 
 _LEG_COLUMNS = _leg_columns()
-"""Built once (see `_VALUE_CHECKS`); only ``dte`` depends on the day."""
+"""Built once: the book is summarized every cycle, and building expressions costs more than
+evaluating them on a small book. Only ``dte`` depends on the day."""
 
 
 def leg_view(book: pl.DataFrame, today: date) -> pl.DataFrame:
@@ -312,9 +314,25 @@ def leg_view(book: pl.DataFrame, today: date) -> pl.DataFrame:
     ``mid``, ``intrinsic``, ``extrinsic`` (per share), ``value`` (currency), position Greeks
     ``pos_delta``/``pos_gamma``/``pos_theta``/``pos_vega``, and the combo-quote terms
     ``width`` (|quantity| x (ask - bid)), ``signed_mid`` and ``quote_ok``."""
+    return run_plan(_leg_plan(book.lazy(), today))
+
+
+def _leg_plan(book: pl.LazyFrame, today: date) -> pl.LazyFrame:
     return book.with_columns(
         dte=(pl.col("expiry") - pl.lit(today)).dt.total_days(), **_LEG_COLUMNS
     ).with_columns(extrinsic=pl.col("mark") - pl.col("intrinsic"))
+
+
+def run_plan(plan: pl.LazyFrame) -> pl.DataFrame:
+    """Collect a per-cycle plan on the in-memory engine without optimizer passes, as eager
+    frame operations run. A lazy collect's default (the streaming engine after every
+    optimization) costs about a millisecond before the first row, whatever the frame's size:
+    too much for queries made every cycle over a book of a few dozen legs. The plans here
+    read frames already in memory, so there is nothing to push down into a scan."""
+    return plan.collect(engine="in-memory", optimizations=_NO_OPTIMIZATIONS)
+
+
+_NO_OPTIMIZATIONS: Final = pl.QueryOptFlags.none()
 
 
 def _complete_sum(column: str) -> pl.Expr:
@@ -348,12 +366,16 @@ def _strategy_aggregations() -> tuple[pl.Expr, ...]:
 
 
 _STRATEGY_AGGREGATIONS = _strategy_aggregations()
-"""Built once (see `_VALUE_CHECKS`)."""
+"""Built once (see `_LEG_COLUMNS`)."""
 
 
 def summarize(legs: pl.DataFrame, extra: Sequence[pl.Expr] = ()) -> pl.DataFrame:
     """One row per strategy (STRATEGY_COLUMNS, then the ``extra`` aggregations) from a
     `leg_view` frame."""
+    return run_plan(_summary_plan(legs.lazy(), extra))
+
+
+def _summary_plan(legs: pl.LazyFrame, extra: Sequence[pl.Expr]) -> pl.LazyFrame:
     return (
         legs.group_by("strategy_id", maintain_order=True)
         .agg(*_STRATEGY_AGGREGATIONS, *extra)
@@ -362,6 +384,16 @@ def summarize(legs: pl.DataFrame, extra: Sequence[pl.Expr] = ()) -> pl.DataFrame
     )
 
 
-def strategy_frame(book: pl.DataFrame, today: date) -> pl.DataFrame:
-    """`summarize` of a validated book: one row per strategy, no rule-specific columns."""
-    return summarize(leg_view(validate_book(book), today))
+def strategy_frame(
+    book: pl.DataFrame,
+    today: date,
+    leg_columns: Sequence[pl.Expr] = (),
+    aggregations: Sequence[pl.Expr] = (),
+) -> pl.DataFrame:
+    """`summarize` of a validated book's `leg_view`, in one query: one row per strategy.
+    ``leg_columns`` are added to the leg view first (they may read it), ``aggregations``
+    (which may read them) follow STRATEGY_COLUMNS."""
+    legs = _leg_plan(validate_book(book).lazy(), today)
+    if leg_columns:
+        legs = legs.with_columns(*leg_columns)
+    return run_plan(_summary_plan(legs, aggregations))

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from v6.book import leg_view, summarize, validate_book
+from v6.book import run_plan, strategy_frame
 from v6.config.decisions import DecisionsConfig, MarketVeto
 from v6.decisions.explain import Explanation, explain, metrics_of, row_values
 from v6.decisions.rules import (
@@ -96,12 +96,15 @@ class CycleContext:
 @dataclass(frozen=True, slots=True)
 class CycleDecisions:
     """One cycle's verdicts. ``frame`` has one row per managed strategy (`DECISION_COLUMNS`,
-    then every rule's flag and inputs); the methods turn rows into immutable records."""
+    then every rule's flag and inputs); ``flags`` holds the frame's ``<rule>.triggered``
+    columns as a matrix (a row per strategy, a column per plan, in priority order); the
+    methods turn rows into immutable records."""
 
     at: datetime
     frame: pl.DataFrame
     plans: tuple[RulePlan, ...]
     veto: MarketVeto
+    flags: npt.NDArray[np.bool_]
 
     def decisions(self) -> tuple[Decision, ...]:
         """The deciding verdict of every managed strategy, HOLD included, in frame order."""
@@ -118,7 +121,7 @@ class CycleDecisions:
 
     def triggered(self) -> tuple[Decision, ...]:
         """One record per triggered rule per strategy, in priority order."""
-        hits = np.nonzero(self._flags().T)
+        hits = np.nonzero(self.flags.T)
         if hits[0].size == 0:
             return ()
         columns = {i: ("strategy_id", *_read_by(self.plans[i])) for i in np.unique(hits[0])}
@@ -131,7 +134,7 @@ class CycleDecisions:
     def trigger_counts(self) -> dict[str, int]:
         """How many strategies each rule triggered for, in priority order (rules that
         triggered for none left out): what `triggered` counts, without its records."""
-        counts = self._flags().sum(axis=0).tolist()
+        counts = self.flags.sum(axis=0).tolist()
         return {plan.name: count for plan, count in zip(self.plans, counts, strict=True) if count}
 
     def verdicts(self, rule: str) -> pl.DataFrame:
@@ -140,7 +143,7 @@ class CycleDecisions:
         plan = self._plan(rule)
         return self.frame.select(
             "strategy_id",
-            pl.col(f"{plan.name}.triggered").alias("triggered"),
+            pl.col(plan.flag).alias("triggered"),
             pl.lit(plan.action.value).alias("action"),
             *plan.labels,
             *plan.inputs,
@@ -172,12 +175,6 @@ class CycleDecisions:
         }
         table = _Columns(self.frame, (name for names in columns.values() for name in names))
         return tuple(self._decision(table.row(i, columns[deciding[i]])) for i in wanted)
-
-    def _flags(self) -> npt.NDArray[np.bool_]:
-        """Every rule's ``triggered`` flag, one row per strategy and one column per rule."""
-        return np.column_stack(
-            [self.frame[f"{plan.name}.triggered"].to_numpy() for plan in self.plans]
-        )
 
     def _plan(self, rule: str) -> RulePlan:
         for plan in self.plans:
@@ -247,12 +244,13 @@ class _Rulebook:
     aggregations: tuple[pl.Expr, ...]
     columns: tuple[pl.Expr, ...]
     flags: tuple[pl.Expr, ...]
+    flag_names: tuple[str, ...]
 
     @classmethod
     def of(cls, config: DecisionsConfig, today: date) -> _Rulebook:
         plans = tuple(rule(config, today) for rule in RULES)
         flags = (
-            (pl.lit(plan.enabled) & plan.triggered).fill_null(False).alias(f"{plan.name}.triggered")
+            (pl.lit(plan.enabled) & plan.triggered).fill_null(False).alias(plan.flag)
             for plan in plans
         )
         return cls(
@@ -262,6 +260,7 @@ class _Rulebook:
             aggregations=tuple(expr for plan in plans for expr in plan.aggregations),
             columns=tuple(expr for plan in plans for expr in plan.columns),
             flags=(*flags, _absurd_market(config.market_veto).alias("market_absurd")),
+            flag_names=tuple(plan.flag for plan in plans),
         )
 
 
@@ -285,8 +284,7 @@ class DecisionEngine:
         """One row per strategy (managed or not): `v6.book.STRATEGY_COLUMNS` plus every
         rule's aggregations. The risk layer reads the same frame."""
         rules = self._rules(today)
-        legs = leg_view(validate_book(book), today).with_columns(*rules.leg_columns)
-        return summarize(legs, rules.aggregations)
+        return strategy_frame(book, today, rules.leg_columns, rules.aggregations)
 
     def evaluate(self, book: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         return self.decide(self.summarize(book, context.today), context)
@@ -298,12 +296,12 @@ class DecisionEngine:
         each, however many rules and strategies; resolution runs in numpy."""
         rules = self._rules(context.today)
         frame = _managed(_with_context(strategies, context))
-        frame = frame.with_columns(*rules.columns)
-        frame = frame.with_columns(*rules.flags)
-        resolved = _resolve(frame, rules.plans, context, self._config)
+        frame = run_plan(frame.lazy().with_columns(*rules.columns).with_columns(*rules.flags))
+        flags = frame[list(rules.flag_names)].to_numpy()
+        resolved = _resolve(frame, flags, context, rules.plans, self._config)
         first = ("strategy_id", *(column.name for column in resolved))
         ordered = frame.hstack(resolved)[[*first, *(n for n in frame.columns if n not in first)]]
-        return CycleDecisions(context.now, ordered, rules.plans, self._config.market_veto)
+        return CycleDecisions(context.now, ordered, rules.plans, self._config.market_veto, flags)
 
 
 def _managed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -368,11 +366,15 @@ def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
 
 
 def _resolve(
-    frame: pl.DataFrame, plans: tuple[RulePlan, ...], context: CycleContext, config: DecisionsConfig
+    frame: pl.DataFrame,
+    flags: npt.NDArray[np.bool_],
+    context: CycleContext,
+    plans: tuple[RulePlan, ...],
+    config: DecisionsConfig,
 ) -> list[pl.Series]:
-    """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every row, resolved
-    with integer codes in numpy and then named."""
-    flags = np.column_stack([frame[f"{plan.name}.triggered"].to_numpy() for plan in plans])
+    """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every row of
+    ``frame`` (whose rules' ``flags`` are given as a matrix), resolved with integer codes in
+    numpy and then named."""
     winner = _winners(flags, context.halted and not config.halt.close_positions)
     codes = np.array([_ACTION_CODES[plan.action] for plan in plans] + [_ACTION_CODES[Action.HOLD]])
     action = codes[winner]

@@ -96,7 +96,7 @@ def explain(
 
 
 def _verdict(row: Mapping[str, object], plan: RulePlan) -> RuleVerdict:
-    triggered = bool(row[f"{plan.name}.triggered"])
+    triggered = bool(row[plan.flag])
     values = row_values(row, plan)
     return RuleVerdict(
         rule=plan.name,

@@ -79,6 +79,11 @@ class RulePlan:
     aggregations: tuple[pl.Expr, ...] = ()
     columns: tuple[pl.Expr, ...] = ()
 
+    @property
+    def flag(self) -> str:
+        """The name of the decision frame's column holding this rule's ``triggered`` flag."""
+        return f"{self.name}.triggered"
+
 
 Rule = Callable[[DecisionsConfig, date], RulePlan]
 

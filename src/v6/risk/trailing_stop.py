@@ -24,7 +24,7 @@ from typing import Final
 
 import polars as pl
 
-from v6.book import UTC_MICROS
+from v6.book import UTC_MICROS, run_plan
 from v6.config.risk import TrailingStopConfig
 from v6.decisions.rules import TRAILING_SCHEMA
 from v6.risk._records import Record, RecordReader, iso_time
@@ -112,10 +112,11 @@ class TrailingStopManager:
         """Advance every strategy's stop with this cycle's marks (a `v6.book.summarize`
         frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
-        marks = strategies[list(_MARK_COLUMNS)]
-        step = marks.join(state.frame, on="strategy_id", how="left", maintain_order="left")
+        marks = strategies.lazy().select(_MARK_COLUMNS)
+        plan = marks.join(state.frame.lazy(), on="strategy_id", how="left", maintain_order="left")
         for columns in self._steps:
-            step = step.with_columns(*columns)
+            plan = plan.with_columns(*columns)
+        step = run_plan(plan)
         return TrailingUpdate(TrailingState(step[STATE_SCHEMA.names()]), _context(step))
 
 
