@@ -67,10 +67,17 @@ class TableSpec:
     untracked: tuple[str, ...] = ()
     description: str = ""
     _by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+    _schema: pa.Schema = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {column.name: column for column in self.columns})
         self._check()
+        object.__setattr__(self, "_schema", self._schema_at(self.version))
+
+    def __hash__(self) -> int:
+        """Name and version only (equal specs share them): specs key caches, and hashing
+        every column on each look-up would cost more than the look-up saves."""
+        return hash((self.name, self.version))
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -87,13 +94,17 @@ class TableSpec:
         return self._by_name[name]
 
     def arrow_schema(self, version: int | None = None) -> pa.Schema:
-        """The schema at ``version`` (default: this code's version)."""
-        at = self.version if version is None else version
-        if not 1 <= at <= self.version:
+        """The schema at ``version`` (default: this code's version, built once)."""
+        if version is None or version == self.version:
+            return self._schema
+        if not 1 <= version <= self.version:
             raise ValueError(
-                f"table {self.name!r}: schema version {at}: expected 1..{self.version}"
+                f"table {self.name!r}: schema version {version}: expected 1..{self.version}"
             )
-        return pa.schema([c.arrow_field() for c in self.columns if c.since <= at])
+        return self._schema_at(version)
+
+    def _schema_at(self, version: int) -> pa.Schema:
+        return pa.schema([c.arrow_field() for c in self.columns if c.since <= version])
 
     def _check(self) -> None:
         names = self.column_names
@@ -136,10 +147,12 @@ def _missing(wanted: Sequence[str], names: Sequence[str], what: str) -> list[str
 def conform(table: pa.Table, spec: TableSpec) -> pa.Table:
     """``table`` with exactly the spec's columns, in order and types: missing nullable columns
     (a table written by an older schema version) are filled with nulls."""
+    present = set(table.column_names)
     arrays = []
     for column in spec.columns:
-        if column.name in table.column_names:
-            arrays.append(table.column(column.name).cast(column.type))
-        else:
+        if column.name not in present:
             arrays.append(pa.nulls(table.num_rows, column.type))
+            continue
+        values = table.column(column.name)
+        arrays.append(values if values.type == column.type else values.cast(column.type))
     return pa.Table.from_arrays(arrays, schema=spec.arrow_schema())

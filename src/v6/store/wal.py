@@ -1,9 +1,10 @@
 """The writer's write-ahead log: rows added to a writer, durable before they are committed.
 
-One file per writer app id, ``<local data location>/_wal/<app_id>.wal``. Each ``add`` appends a
-record; ``sync`` fsyncs the file (rows then survive a killed process and a machine crash);
-the writer clears the file after a flush committed every buffered row, and a new writer
-replays what a previous one left (see ``v6.store.writer``).
+One file per writer app id, ``<local data location>/_wal/<app_id>.wal``. The writer's
+``make_durable`` appends a record per table of the rows added since its last call, then
+``sync`` fsyncs the file (rows then survive a killed process and a machine crash); the writer
+clears the file after a flush committed every buffered row, and a new writer replays what a
+previous one left (see ``v6.store.writer``).
 
 A record is a header - magic, payload length, CRC-32 of the payload - and the payload: the
 rows as one Arrow IPC stream (which round-trips every Arrow type exactly), whose schema
@@ -37,7 +38,7 @@ VERSION_KEY = b"v6.schemaVersion"
 
 @dataclass(frozen=True)
 class WalRecord:
-    """Rows of one ``add``: the table's name, the schema version they were written with."""
+    """Rows of one table: its name, the schema version they were written with."""
 
     table: str
     version: int

@@ -7,12 +7,14 @@ Rows are buffered per table and committed by ``flush()`` - on demand, when a tab
 **Acknowledged** means ``flush()`` returned without raising: every row added before that call
 is then committed to its Delta table and stays there through crashes. **Durable** means
 ``make_durable()`` returned: every row added before it is in the writer's write-ahead log
-(``v6.store.wal``, ``<location>/_wal/<app_id>.wal``), fsynced. A writer opened later under the
-same app id replays a log it finds and commits it at once (before anyone reads through it), so
-a killed process loses no durable row; ``flush()`` empties the log once every buffered row is
-committed. An object-store location keeps no log (no local directory is sure to be there for
-the next writer): there ``make_durable()`` commits everything buffered. A row that was only
-``add``-ed is neither; after a crash the caller produces it again (replays).
+(``v6.store.wal``, ``<location>/_wal/<app_id>.wal``), fsynced. ``make_durable`` writes the
+rows added since its last call there, a record per table (``add`` itself does no I/O). A
+writer opened later under the same app id replays a log it finds and commits it at once
+(before anyone reads through it), so a killed process loses no durable row; ``flush()``
+empties the log once every buffered row is committed. An object-store location keeps no log
+(no local directory is sure to be there for the next writer): there ``make_durable()``
+commits everything buffered. A row that was only ``add``-ed is neither; after a crash the
+caller produces it again (replays).
 
 Why a replay never duplicates:
 
@@ -57,11 +59,12 @@ from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
 from v6.config.storage import StorageConfig
+from v6.store.buffer import TableBuffer
 from v6.store.catalog import ALL_TABLES, table_spec
 from v6.store.errors import StoreRetryableError, WriteAheadLogError, WriterConflictError
 from v6.store.maintenance import compact_partitions
 from v6.store.readers import Filter, read_version
-from v6.store.rows import rows_to_table
+from v6.store.rows import check_rows, rows_to_table
 from v6.store.schemas import TableSpec, WriteMode
 from v6.store.tables import StoreLocation, ensure_table
 from v6.store.wal import WalRecord, WriteAheadLog, wal_path
@@ -145,9 +148,7 @@ class StoreWriter:
         self._app_id = app_id
         self._settings = settings or WriterSettings()
         self._clock = clock
-        self._specs: dict[str, TableSpec] = {}
-        self._buffers: dict[str, list[pa.Table]] = {}
-        self._buffered_rows: dict[str, int] = {}
+        self._buffers: dict[str, TableBuffer] = {}
         self._oldest: float | None = None
         self._tables: dict[str, _TableState] = {}
         self._wal: WriteAheadLog | None = None
@@ -162,34 +163,30 @@ class StoreWriter:
     @property
     def pending_rows(self) -> int:
         """Rows added and not yet acknowledged by a flush."""
-        return sum(self._buffered_rows.values())
+        return sum(buffer.num_rows for buffer in self._buffers.values())
 
     def add(self, spec: TableSpec, rows: Iterable[Mapping[str, object]] | pa.Table) -> None:
         """Buffer ``rows`` for ``spec``'s table (validated now: bad rows raise ValueError);
         flush everything if that table now holds ``flush_rows`` rows. The rows go to the
-        write-ahead log too (durable after ``make_durable``)."""
-        batch = rows_to_table(spec, rows)
-        if batch.num_rows == 0:
+        write-ahead log with the next ``make_durable``."""
+        batch = check_rows(spec, rows)
+        if len(batch) == 0:
             return
-        known = self._specs.get(spec.name, spec)
-        if known != spec:
-            raise ValueError(
-                f"table {spec.name!r}: rows for schema version {spec.version} while rows for "
-                f"version {known.version} are buffered: expected one spec per table"
-            )
-        if self._wal is not None:
-            self._wal.append(spec, batch)
-        self._buffer(spec, batch)
-        if self._buffered_rows[spec.name] >= self._settings.flush_rows:
+        buffer = self._buffer(spec)
+        buffer.add(batch)
+        if buffer.num_rows >= self._settings.flush_rows:
             self.flush()
 
     def make_durable(self) -> None:
         """Make every row added so far survive a kill of this process (and of its machine):
-        fsync the write-ahead log, or without one (an object-store location) ``flush``."""
+        append the rows added since the last call to the write-ahead log (a record per
+        table) and fsync it, or without a log (an object-store location) ``flush``."""
         if self._wal is None:
             self.flush()
-        else:
-            self._wal.sync()
+            return
+        for buffer in self._buffers.values():
+            buffer.log_to(self._wal)
+        self._wal.sync()
 
     def flush_if_due(self) -> list[TableFlush]:
         """Flush when the oldest buffered row has waited ``flush_interval_seconds``."""
@@ -205,21 +202,29 @@ class StoreWriter:
         still buffered (and the log untouched)."""
         results = []
         for name in sorted(self._buffers, key=_commit_rank):
-            spec = self._specs[name]
-            batch = _one_per_key(spec, pa.concat_tables(self._buffers[name]))
+            spec = self._buffers[name].spec
+            batch = _one_per_key(spec, self._buffers[name].table())
             results.append(self._commit_with_retries(spec, batch))
-            del self._buffers[name], self._buffered_rows[name], self._specs[name]
+            del self._buffers[name]
         self._oldest = None
         if self._wal is not None:
             self._wal.clear()
         return results
 
-    def _buffer(self, spec: TableSpec, batch: pa.Table) -> None:
-        self._specs[spec.name] = spec
-        self._buffers.setdefault(spec.name, []).append(batch)
-        self._buffered_rows[spec.name] = self._buffered_rows.get(spec.name, 0) + batch.num_rows
+    def _buffer(self, spec: TableSpec) -> TableBuffer:
+        """The buffer of ``spec``'s table, created (and the oldest row's time taken) when
+        it is the first since the last flush."""
+        buffer = self._buffers.get(spec.name)
+        if buffer is None:
+            buffer = self._buffers[spec.name] = TableBuffer(spec)
+        elif buffer.spec != spec:
+            raise ValueError(
+                f"table {spec.name!r}: rows for schema version {spec.version} while rows for "
+                f"version {buffer.spec.version} are buffered: expected one spec per table"
+            )
         if self._oldest is None:
             self._oldest = self._clock()
+        return buffer
 
     def _replay(self, wal: WriteAheadLog) -> None:
         """Commit the rows a previous writer under this app id left in the log."""
@@ -230,7 +235,7 @@ class StoreWriter:
                 batch = rows_to_table(spec, record.rows)
             except ValueError as error:
                 raise WriteAheadLogError(f"write-ahead log {wal.path}: {error}") from error
-            self._buffer(spec, batch)
+            self._buffer(spec).add(batch)
         if records:
             log.info("replaying %d rows from %s", self.pending_rows, wal.path)
         self.flush()

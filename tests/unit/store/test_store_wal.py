@@ -227,3 +227,27 @@ def test_the_store_makes_its_writes_durable(location: StoreLocation) -> None:
     Store(location).make_durable()  # read-only: nothing to do
     Store(location, app_id=APP)
     assert StoreReader(location).read(STRATEGIES).num_rows == 1
+
+
+def test_rows_reach_the_log_at_make_durable_as_one_record_per_table(
+    location: StoreLocation,
+) -> None:
+    writer = StoreWriter(location, APP)
+    writer.add(STRATEGIES, [_strategy("open")])
+    writer.add(POSITION_SNAPSHOTS, _snapshots(0))
+    writer.add(POSITION_SNAPSHOTS, pa.Table.from_pylist(_snapshots(5)))
+    writer.add(STRATEGIES, [_strategy("closing")])
+    assert read_records(_log(location)) == []
+
+    writer.make_durable()
+    writer.make_durable()
+    writer.add(POSITION_SNAPSHOTS, _snapshots(10))
+    writer.make_durable()
+
+    records = [(r.table, r.rows.num_rows) for r in read_records(_log(location))]
+    assert records == [("strategies", 2), ("position_snapshots", 2), ("position_snapshots", 1)]
+    del writer
+    StoreWriter(location, APP)
+    reader = StoreReader(location)
+    assert reader.read(STRATEGIES, columns=["status"]).to_pylist() == [{"status": "closing"}]
+    assert reader.read(POSITION_SNAPSHOTS).num_rows == 3

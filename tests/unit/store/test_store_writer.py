@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -276,3 +277,25 @@ def test_events_another_writer_appended_are_not_appended_again(location: StoreLo
     engine.add(POSITION_SNAPSHOTS, [_snapshot(10), _snapshot(11)])
     assert [f.rows for f in engine.flush()] == [1]
     assert pa.table(_table(location, "position_snapshots").scan()).num_rows == 3
+
+
+def test_dict_and_arrow_rows_keep_the_order_they_were_added_in(location: StoreLocation) -> None:
+    writer = StoreWriter(location, APP)
+    writer.add(STRATEGIES, [_strategy("pending")])
+    writer.add(STRATEGIES, pa.Table.from_pylist([_strategy("open")]))
+    writer.add(STRATEGIES, [_strategy("closing")])
+    writer.add(POSITION_SNAPSHOTS, pa.Table.from_pylist([_snapshot(0, mark=1.0)]))
+    writer.add(POSITION_SNAPSHOTS, [_snapshot(0, mark=2.0)])
+    writer.flush()
+    reader = StoreReader(location)
+    assert reader.read(STRATEGIES, columns=["status"]).to_pylist() == [{"status": "closing"}]
+    assert reader.read(POSITION_SNAPSHOTS, columns=["mark"]).to_pylist() == [{"mark": 1.0}]
+
+
+def test_rows_of_two_schema_versions_of_one_table_are_refused(location: StoreLocation) -> None:
+    writer = StoreWriter(location, APP)
+    writer.add(STRATEGIES, [_strategy("open")])
+    newer = replace(STRATEGIES, version=2)
+    with pytest.raises(ValueError, match="schema version 2 while rows for version 1"):
+        writer.add(newer, [_strategy("closing")])
+    assert writer.pending_rows == 1
