@@ -60,7 +60,7 @@ from v6.sync.marks import NEVER, FloatArray, IntArray, MarkBook, micros
 from v6.sync.queue import PositionQueue, weights_for
 from v6.sync.reconcile import BrokerBook, Reconciliation, new_york_date, reconcile
 from v6.sync.registry import Activity, StrategyRegistry
-from v6.sync.snapshots import snapshot_frame
+from v6.sync.snapshots import snapshot_table
 from v6.sync.streamer import Streamer, plan_lines
 from v6.sync.worker import QueueWorker, WorkerStats
 
@@ -380,7 +380,7 @@ class PositionSync:
         marked = self._marks.mark_micros(rows)
         newer = marked > self._persisted[rows]
         if newer.any():
-            changed = snapshot_frame(self._marks, rows[newer], self._legs.holders)
+            changed = snapshot_table(self._marks, rows[newer], self._legs.holders)
             self._store.snapshots.record_frame(changed)
         self._persisted[rows[newer]] = marked[newer]
 

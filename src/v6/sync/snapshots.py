@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
-import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
+from v6.store.schemas import UTC_MICROS
 from v6.sync.marks import VALUE_COLUMNS, IntArray, MarkBook
 
 GREEKS: Final = ("delta", "gamma", "theta", "vega")
@@ -27,12 +28,12 @@ _SNAPSHOT_NAMES: Final = {
 """Mark book value -> snapshot column, for the values other than the Greeks."""
 
 
-def snapshot_frame(
+def snapshot_table(
     marks: MarkBook, rows: IntArray, holders: Mapping[int, Sequence[str]]
-) -> pl.DataFrame:
+) -> pa.Table:
     """The snapshots of the current marks of ``rows`` (rows that have a mark), one per
-    strategy holding each (``holders``), in the columns `SnapshotRepository.record_frame`
-    takes."""
+    strategy holding each (``holders``), as the Arrow table `SnapshotRepository.record_frame`
+    takes (built straight from the mark book's arrays: no frame library in between)."""
     pairs = [(row, sid) for row in rows.tolist() for sid in holders[row]]
     legs = np.fromiter((row for row, _ in pairs), dtype=np.int64, count=len(pairs))
     values = dict(zip(VALUE_COLUMNS, marks.values(legs), strict=True))
@@ -44,11 +45,11 @@ def snapshot_frame(
         "rho": np.where(known, 0.0, np.nan),
     }
     symbols = marks.occ_symbols
-    return pl.DataFrame(
-        [
-            pl.Series("strategy_id", [sid for _, sid in pairs], pl.String),
-            pl.Series("occ_symbol", [symbols[row] for row, _ in pairs], pl.String),
-            marks.mark_times(legs).alias("at"),
-            *(pl.Series(name, array, nan_to_null=True) for name, array in columns.items()),
-        ]
+    return pa.table(
+        {
+            "strategy_id": pa.array([sid for _, sid in pairs], pa.string()),
+            "occ_symbol": pa.array([symbols[row] for row, _ in pairs], pa.string()),
+            "at": pa.array(marks.mark_micros(legs), UTC_MICROS),
+            **{name: pa.array(array, mask=np.isnan(array)) for name, array in columns.items()},
+        }
     )

@@ -10,7 +10,7 @@ import pytest
 from v6.brokers.types import Quote
 from v6.domain import Greeks, OptionContract, Right
 from v6.sync.marks import MarkBook
-from v6.sync.snapshots import snapshot_frame
+from v6.sync.snapshots import snapshot_table
 
 AT = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 PUT = OptionContract("SPY", date(2024, 4, 19), 480, Right.PUT)
@@ -27,8 +27,8 @@ def rows() -> dict[tuple[str, str], dict[str, object]]:
     marks = MarkBook()
     marks.apply([quote(PUT, Greeks(-0.20, 0.01, -0.05, 0.30)), quote(CALL, None)], AT)
     holders = {marks.row(PUT): ("a", "b"), marks.row(CALL): ("a",)}
-    frame = snapshot_frame(marks, np.array([marks.row(PUT), marks.row(CALL)]), holders)
-    return {(row["strategy_id"], row["occ_symbol"]): row for row in frame.to_dicts()}
+    table = snapshot_table(marks, np.array([marks.row(PUT), marks.row(CALL)]), holders)
+    return {(row["strategy_id"], row["occ_symbol"]): row for row in table.to_pylist()}
 
 
 def test_one_row_per_strategy_holding_a_contract(

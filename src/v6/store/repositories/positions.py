@@ -4,20 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+import numpy as np
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from v6.domain import Greeks, OptionContract, Position
 from v6.store.catalog import POSITION_SNAPSHOTS, POSITIONS
-from v6.store.records import EXCHANGE_TIME_ZONE, LegSnapshot, utc
+from v6.store.records import LegSnapshot, trade_date, utc
 from v6.store.repositories._base import (
     Repository,
     Row,
     contract_columns,
     contract_from_row,
 )
+from v6.store.schemas import UTC_MICROS
 
 _GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 _LEG_KEY = ["strategy_id", "occ_symbol"]
@@ -45,13 +47,15 @@ class SnapshotRepository(Repository):
     def record(self, snapshots: Iterable[LegSnapshot]) -> None:
         self._write(POSITION_SNAPSHOTS, (_snapshot_row(s) for s in snapshots))
 
-    def record_frame(self, snapshots: pl.DataFrame) -> None:
-        """`record` for many legs at once: one row per snapshot with ``strategy_id``,
-        ``occ_symbol``, ``at`` (UTC) and any of the table's value columns (``mark``,
-        ``bid``, ``ask``, ``implied_vol``, ``underlying_price`` and the per-share Greeks
-        ``delta`` ... ``rho``; missing ones are null). ``trade_date`` follows from ``at``."""
-        session = pl.col("at").dt.convert_time_zone(EXCHANGE_TIME_ZONE.key).dt.date()
-        self._write(POSITION_SNAPSHOTS, snapshots.with_columns(trade_date=session).to_arrow())
+    def record_frame(self, snapshots: pl.DataFrame | pa.Table) -> None:
+        """`record` for many legs at once (a polars or an Arrow frame): one row per snapshot
+        with ``strategy_id``, ``occ_symbol``, ``at`` (UTC) and any of the table's value
+        columns (``mark``, ``bid``, ``ask``, ``implied_vol``, ``underlying_price`` and the
+        per-share Greeks ``delta`` ... ``rho``; missing ones are null). ``trade_date``
+        follows from ``at``."""
+        table = snapshots if isinstance(snapshots, pa.Table) else snapshots.to_arrow()
+        at = table.column("at").cast(UTC_MICROS)
+        self._write(POSITION_SNAPSHOTS, table.append_column("trade_date", _trade_dates(at)))
 
     def day(self, day: date) -> pa.Table:
         """Every snapshot of one trading day (one partition), as an Arrow table."""
@@ -64,6 +68,16 @@ class SnapshotRepository(Repository):
         last = snapshots.sort("at").group_by(_LEG_KEY, maintain_order=True).last()
         found = (_snapshot(row) for row in last.to_dicts())
         return {(s.strategy_id, s.contract.occ_symbol): s for s in found}
+
+
+def _trade_dates(at: pa.ChunkedArray) -> pa.Array:
+    """The `trade_date` of each UTC time (null for null), worked out once per distinct time:
+    a cycle's snapshots share a few."""
+    times, each = np.unique(at.to_numpy(), return_inverse=True)
+    dates = [
+        None if np.isnat(time) else trade_date(time.item().replace(tzinfo=UTC)) for time in times
+    ]
+    return pa.array([dates[index] for index in each.tolist()], type=pa.date32())
 
 
 def _position_row(position: Position, at: datetime) -> Row:
