@@ -18,6 +18,7 @@ and maintenance margin.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -52,7 +53,13 @@ OptionHolding = tuple[OptionContract, int]
 def expiry_max_loss(holdings: Iterable[OptionHolding]) -> float:
     """The worst loss at expiry of options on one underlying and expiry, from strikes only
     (premium excluded); ``inf`` when short calls outnumber long calls."""
-    legs = list(holdings)
+    return _max_loss(tuple(holdings))
+
+
+@functools.lru_cache(maxsize=4096)
+def _max_loss(legs: tuple[OptionHolding, ...]) -> float:
+    """``expiry_max_loss``, kept per set of holdings: it depends on the strikes and
+    quantities alone, and an account's groups change far less often than margin is asked."""
     call_slope = sum(quantity * c.multiplier for c, quantity in legs if c.is_call)
     if call_slope < 0:
         return math.inf

@@ -123,8 +123,10 @@ class PriceBook:
 
     def mark(self, contract: Contract) -> float:
         """The mid price per share; intrinsic value (options) or spot (stock) without one."""
-        self.add([contract])
         quote = self._quotes.get(contract)
+        if quote is None:
+            self.add([contract])
+            quote = self._quotes.get(contract)
         if quote is not None and quote.is_valid:
             return quote.mid
         if isinstance(contract, StockContract):
