@@ -86,6 +86,14 @@ class MarketFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryWindow:
+    opens: datetime
+    closes: datetime
+    text: str
+    """``HH:MM-HH:MM New York``."""
+
+
+@dataclass(frozen=True, slots=True)
 class EntrySignal:
     """The verdict for one template on one underlying at ``at``; ``expiry`` is the expiry the
     DTE check found (the one a build will choose)."""
@@ -168,6 +176,9 @@ class EntrySignals:
         self._events = events
         self._calendar = calendar if calendar is not None else nyse_calendar()
         self._iv_history = iv_history if iv_history is not None else {}
+        self._sessions: dict[date, CheckResult] = {}
+        self._windows: dict[tuple[date, int, int], EntryWindow | None] = {}
+        """The calendar's answers, kept per day: every cycle asks about the same day."""
 
     async def facts(self, broker: PacedBroker, symbol: str, now: datetime) -> MarketFacts:
         """The market facts for ``symbol``: spot and expirations from the broker (two
@@ -218,6 +229,12 @@ class EntrySignals:
         return EntrySignal(template.name, symbol, now, checks, expiry)
 
     def _session(self, day: date) -> CheckResult:
+        found = self._sessions.get(day)
+        if found is None:
+            found = self._sessions[day] = self._session_check(day)
+        return found
+
+    def _session_check(self, day: date) -> CheckResult:
         if not self._calendar.is_session(day):
             return CheckResult(SignalCheck.SESSION, False, f"{day} is not an NYSE session")
         if self._config.avoid_half_days and self._calendar.is_half_day(day):
@@ -225,18 +242,24 @@ class EntrySignals:
         return CheckResult(SignalCheck.SESSION, True, f"{day} is a full session")
 
     def _entry_window(self, template: StrategyTemplate, now: datetime, day: date) -> CheckResult:
-        if not self._calendar.is_session(day):
+        key = (day, template.entry_after_open_minutes, template.entry_before_close_minutes)
+        if key not in self._windows:
+            self._windows[key] = self._window(*key)
+        window = self._windows[key]
+        if window is None:
             return CheckResult(SignalCheck.ENTRY_WINDOW, False, "no session today")
-        opens = self._calendar.session_open(day) + timedelta(
-            minutes=template.entry_after_open_minutes
-        )
-        closes = self._calendar.session_close(day) - timedelta(
-            minutes=template.entry_before_close_minutes
-        )
-        window = f"{_clock_time(opens)}-{_clock_time(closes)} New York"
-        inside = opens <= now <= closes
-        detail = f"{_clock_time(now)} {'inside' if inside else 'outside'} {window}"
+        inside = window.opens <= now <= window.closes
+        detail = f"{_clock_time(now)} {'inside' if inside else 'outside'} {window.text}"
         return CheckResult(SignalCheck.ENTRY_WINDOW, inside, detail)
+
+    def _window(self, day: date, after_open: int, before_close: int) -> EntryWindow | None:
+        """``day``'s entry window, ``after_open`` minutes after the open to ``before_close``
+        minutes before the close (None without a session)."""
+        if not self._calendar.is_session(day):
+            return None
+        opens = self._calendar.session_open(day) + timedelta(minutes=after_open)
+        closes = self._calendar.session_close(day) - timedelta(minutes=before_close)
+        return EntryWindow(opens, closes, f"{_clock_time(opens)}-{_clock_time(closes)} New York")
 
     def _event_check(self, symbol: str, day: date, expiry: date | None) -> CheckResult:
         if expiry is None:
