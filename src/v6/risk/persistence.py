@@ -71,12 +71,10 @@ class RiskState(NamedTuple):
     monitor: LimitMonitor = LimitMonitor()
 
     def to_records(self) -> dict[str, Record]:
-        """One JSON-safe record per component. Trailing stops are kept by strategy id, so the
-        record does not change with the order of the book."""
-        trailing = TrailingState(self.trailing.frame.sort("strategy_id"))
+        """One JSON-safe record per component."""
         return {
             RiskComponent.CIRCUIT_BREAKER.value: self.breaker.to_record(),
-            RiskComponent.TRAILING_STOPS.value: trailing.to_record(),
+            RiskComponent.TRAILING_STOPS.value: self.trailing.to_record(),
             RiskComponent.LIMIT_MONITOR.value: {
                 "version": MONITOR_RECORD_VERSION,
                 "breached": sorted(self.monitor.breached),

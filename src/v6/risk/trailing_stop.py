@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Final
 
 import polars as pl
@@ -58,6 +59,8 @@ class TrailingState:
             )
 
     def to_record(self) -> Record:
+        """A JSON-safe record, one row per strategy in strategy-id order (so the record does
+        not change with the order of the book)."""
         rows = [
             {
                 **row,
@@ -66,6 +69,7 @@ class TrailingState:
             }
             for row in self.frame.iter_rows(named=True)
         ]
+        rows.sort(key=itemgetter("strategy_id"))
         return {"version": RECORD_VERSION, "strategies": rows}
 
     @classmethod

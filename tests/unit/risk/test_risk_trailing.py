@@ -164,6 +164,20 @@ def test_a_restart_from_the_record_continues_identically() -> None:
     assert hit(straight)
 
 
+def test_the_record_lists_strategies_by_id_whatever_the_order_of_the_book() -> None:
+    at = START + timedelta(seconds=5)
+    book = pl.concat([marks(150.0, at, strategy_id=name) for name in ("c", "a", "b")])
+    state = MANAGER.update(TrailingState(), book).state
+    record = state.to_record()
+    rows = record["strategies"]
+
+    assert state.frame["strategy_id"].to_list() == ["c", "a", "b"]
+    assert isinstance(rows, list)
+    assert [row["strategy_id"] for row in rows] == ["a", "b", "c"]
+    reordered = TrailingState(state.frame.sort("strategy_id", descending=True))
+    assert reordered.to_record() == record
+
+
 def test_a_bad_record_is_refused_by_field() -> None:
     record = run([(150.0, 0)])[-1].state.to_record()
     (row,) = record["strategies"]  # type: ignore[misc]
