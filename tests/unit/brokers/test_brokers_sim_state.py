@@ -136,3 +136,7 @@ def test_moving_the_clock_fields_keeps_the_content_key() -> None:
         "market_time": "2020-03-16T14:35:00+00:00",
     }
     assert {k: state.to_json()[k] for k in CLOCK_FIELDS} == state.clock_json()
+    moved = state.clock()
+    state.time = NOW + timedelta(minutes=6)
+    assert state.clock_json(since=moved) == {"time": "2020-03-16T14:36:00+00:00"}
+    assert state.clock_json(since=state.clock()) == {}

@@ -499,5 +499,5 @@ class SimExchange:
         if journaled is None or content != journaled[0]:
             self._journal.record_state(self._state.to_json())
         elif clock != journaled[1]:
-            self._journal.record_clock(self._state.clock_json())
+            self._journal.record_clock(self._state.clock_json(since=journaled[1]))
         self._journaled = (content, clock)

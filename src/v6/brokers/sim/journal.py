@@ -39,6 +39,7 @@ Json = dict[str, Any]
 
 
 _RECORD_FIELDS = frozenset({"kind", "seq"})
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 class JournalMismatchError(ValueError):
@@ -94,7 +95,7 @@ class Journal:
     def _append(self, record: Json, *, durable: bool) -> None:
         if self._file is None:
             raise RuntimeError(f"journal {self.path} is not open")
-        self._file.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
+        self._file.write(_ENCODER.encode(record) + "\n")
         self._file.flush()
         if durable:
             os.fsync(self._file.fileno())
@@ -130,7 +131,7 @@ class Journal:
         temporary = self.path.with_suffix(".jsonl.tmp")
         with temporary.open("w", encoding="utf-8") as handle:
             for record in records:
-                handle.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
+                handle.write(_ENCODER.encode(record) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)

@@ -114,12 +114,13 @@ class ExchangeState:
         quiet market steps)."""
         return self.time, self.market_time
 
-    def clock_json(self) -> dict[str, str]:
-        """The clock fields as ``to_json`` writes them."""
-        return {
-            "time": codec.time_to_json(self.time),
-            "market_time": codec.time_to_json(self.market_time),
-        }
+    def clock_json(self, since: tuple[datetime, datetime] | None = None) -> dict[str, str]:
+        """The clock fields as ``to_json`` writes them; with ``since`` (an earlier
+        ``clock()``), only those that moved since."""
+        fields = {"time": self.time, "market_time": self.market_time}
+        if since is not None:
+            fields = {k: v for (k, v), old in zip(fields.items(), since, strict=True) if v != old}
+        return {name: codec.time_to_json(value) for name, value in fields.items()}
 
     def content_key(self) -> tuple[object, ...]:
         """What ``to_json`` writes besides the clock fields, as values compared without
