@@ -59,8 +59,8 @@ class BookFrames:
             self._static = self._static.clear()
         known = self._strategies
         fresh = [s for sid, s in current.items() if known.get(sid) != s]
-        stale = {sid for sid in known if sid not in current} | {s.strategy_id for s in fresh}
-        kept = self._static.filter(~pl.col("strategy_id").is_in(list(stale)))
+        stale = [sid for sid, s in known.items() if current.get(sid) != s]
+        kept = self._static.filter(~pl.col("strategy_id").is_in(stale)) if stale else self._static
         self._static = pl.concat([kept, self._rows_of(fresh)]) if fresh else kept
         self._rows = self._static.get_column(MARK_ROW).to_numpy()
         self._strategies = current

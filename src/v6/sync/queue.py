@@ -49,6 +49,7 @@ class PositionQueue:
         self._rate = float(rate_per_second)
         self._members: IntArray = np.empty(0, dtype=np.int64)
         self._weights: FloatArray = np.empty(0)
+        self._rotation = 0.0
         self._distances: FloatArray = np.empty(0)
         self._served: IntArray = np.empty(0, dtype=np.int64)
 
@@ -72,12 +73,13 @@ class PositionQueue:
             self._served = grown
         self._members = rows.astype(np.int64, copy=False)
         self._weights = weights.astype(np.float64, copy=False)
+        self._rotation = float(np.sum(1.0 / self._weights)) / self._rate
         self._distances = np.nan_to_num(distances.astype(np.float64), nan=np.inf)
 
     @property
     def rotation_seconds(self) -> float:
         """``L``: the longest a far leg waits in a steady rotation (``sum(1/w) / rate``)."""
-        return float(np.sum(1.0 / self._weights)) / self._rate
+        return self._rotation
 
     def take(self, count: int, now: datetime) -> IntArray:
         """The ``count`` most urgent members (mark rows), recorded as served at ``now``."""
