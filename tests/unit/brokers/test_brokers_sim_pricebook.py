@@ -6,9 +6,9 @@ import math
 from datetime import UTC, datetime
 
 import numpy as np
-from brokers_sim_fakes import call, put
+from brokers_sim_fakes import FakeMarket, PinnedQuote, call, put
 
-from v6.brokers.sim.pricebook import option_quotes
+from v6.brokers.sim.pricebook import PriceBook, option_quotes
 from v6.domain import Greeks
 from v6.market.quotes import QuoteBatch
 
@@ -56,3 +56,17 @@ def test_a_row_without_finite_greeks_has_none() -> None:
     assert unlisted.greeks is None
     assert math.isnan(unlisted.bid)
     assert unlisted.bid_size == 0
+
+
+def test_a_books_marks_are_its_quotes_mids_or_intrinsic_values_at_its_spots() -> None:
+    market = FakeMarket(spots={"SPY": 400.0})
+    market.overrides[put(410)] = PinnedQuote(11.0, 11.2)
+    book = PriceBook(market)
+    assert book.mark(put(410)) == book.quotes([put(410)])[0].mid == 11.1
+    market.overrides[put(410)] = PinnedQuote(1.0, 1.2)
+    market.spots["SPY"] = 300.0
+    assert book.mark(put(410)) == 11.1, "the market moved on; the book's step did not"
+    book.freeze()
+    assert book.mark(put(420)) == 20.0, "unpriced in a frozen book: intrinsic at its spot"
+    market.overrides[put(430)] = PinnedQuote(math.nan, math.nan)
+    assert PriceBook(market).mark(put(430)) == 130.0, "no valid quote: intrinsic value"

@@ -89,6 +89,7 @@ class PriceBook:
         self.time = market.now
         self.spots = {symbol: market.spot(symbol) for symbol in market.symbols}
         self._quotes: dict[Contract, Quote] = {}
+        self._marks: dict[Contract, float] = {}
         self._live = True
 
     def freeze(self) -> None:
@@ -122,7 +123,14 @@ class PriceBook:
         return spot
 
     def mark(self, contract: Contract) -> float:
-        """The mid price per share; intrinsic value (options) or spot (stock) without one."""
+        """The mid price per share; intrinsic value (options) or spot (stock) without one.
+        Kept per contract: a book's quotes and spots never change once priced."""
+        found = self._marks.get(contract)
+        if found is None:
+            found = self._marks[contract] = self._mark(contract)
+        return found
+
+    def _mark(self, contract: Contract) -> float:
         quote = self._quotes.get(contract)
         if quote is None:
             self.add([contract])
