@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-import numpy as np
 import polars as pl
 
 from v6.config.risk import PortfolioLimits
@@ -132,9 +131,13 @@ class Exposure:
         """The exposure of a strategy frame (`v6.book.summarize`), managed or not: column
         sums (unknown Greeks count as zero) and the maximum loss per underlying of the
         strategies whose maximum loss is known."""
+        known = strategies
+        if strategies["max_loss"].null_count():
+            known = strategies.filter(pl.col("max_loss").is_not_null())
+        by_symbol = known.group_by("underlying").agg(pl.col("max_loss").sum())
         return cls(
             open_strategies=strategies.height,
-            max_loss_by_symbol=_max_loss_by_symbol(strategies),
+            max_loss_by_symbol=tuple(sorted(by_symbol.iter_rows())),
             **{name: _total(strategies[name]) for name in ("delta", "gamma", "theta", "vega")},
         )
 
@@ -156,19 +159,6 @@ class Exposure:
             open_strategies=self.open_strategies + (candidate.intent.intent is IntentKind.OPEN),
             max_loss_by_symbol=tuple(sorted(losses.items())),
         )
-
-
-def _max_loss_by_symbol(strategies: pl.DataFrame) -> tuple[tuple[str, float], ...]:
-    """The known maximum losses summed per underlying, in symbol order. Column operations
-    and numpy rather than a group-by query: the exposure is measured twice a cycle (monitor
-    and gate), and on a small book planning a query costs more than the sums."""
-    losses = strategies["max_loss"]
-    known = losses.is_not_null()
-    symbols, group = np.unique(
-        strategies["underlying"].filter(known).to_numpy(), return_inverse=True
-    )
-    sums = np.bincount(group, weights=losses.filter(known).to_numpy(), minlength=symbols.size)
-    return tuple(zip(symbols.tolist(), sums.tolist(), strict=True))
 
 
 def _total(column: pl.Series) -> float:
