@@ -116,12 +116,20 @@ class TrailingStopManager:
         """Advance every strategy's stop with this cycle's marks (a `v6.book.summarize`
         frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
-        marks = strategies.lazy().select(_MARK_COLUMNS)
-        plan = marks.join(state.frame.lazy(), on="strategy_id", how="left", maintain_order="left")
+        plan = _with_state(strategies[list(_MARK_COLUMNS)], state.frame).lazy()
         for columns in self._steps:
             plan = plan.with_columns(*columns)
         step = run_plan(plan)
         return TrailingUpdate(TrailingState(step[STATE_SCHEMA.names()]), _context(step))
+
+
+def _with_state(marks: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
+    """The marks with their strategy's last state (nulls for a strategy new to the book):
+    side by side when the state lists the same strategies in the same order (the usual
+    cycle), else a left join."""
+    if state["strategy_id"].equals(marks["strategy_id"]):
+        return marks.hstack(state.drop("strategy_id"))
+    return marks.join(state, on="strategy_id", how="left", maintain_order="left")
 
 
 def _steps(config: TrailingStopConfig) -> tuple[tuple[pl.Expr, ...], ...]:

@@ -138,6 +138,24 @@ def test_strategies_that_left_the_book_are_forgotten() -> None:
     assert other.frame["strategy_id"].to_list() == ["other"]
 
 
+def test_a_reordered_or_grown_book_keeps_every_strategy_s_own_stop() -> None:
+    def book(rows: Sequence[tuple[str, float]], seconds: int) -> pl.DataFrame:
+        at = START + timedelta(seconds=seconds)
+        return pl.concat([marks(pnl, at, strategy_id=name) for name, pnl in rows])
+
+    armed = MANAGER.update(TrailingState(), book([("a", 150.0), ("b", 100.0)], 0)).state
+    same_order = MANAGER.update(armed, book([("a", 80.0), ("b", 90.0)], 10)).state
+    reordered = MANAGER.update(armed, book([("new", 50.0), ("b", 90.0), ("a", 80.0)], 10)).state
+
+    assert reordered.frame["strategy_id"].to_list() == ["new", "b", "a"]
+    assert (
+        reordered.frame.filter(pl.col("strategy_id") != "new")
+        .sort("strategy_id")
+        .equals(same_order.frame)
+    )
+    assert same_order.frame["breach_marks"].to_list() == [1, 0]
+
+
 def test_a_restart_from_the_record_continues_identically() -> None:
     path = [
         (50.0, 0),
