@@ -37,19 +37,18 @@ def snapshot_table(
     pairs = [(row, sid) for row in rows.tolist() for sid in holders[row]]
     legs = np.fromiter((row for row, _ in pairs), dtype=np.int64, count=len(pairs))
     values = dict(zip(VALUE_COLUMNS, marks.values(legs), strict=True))
-    known = ~np.isnan(np.stack([values[name] for name in GREEKS])).any(axis=0)
-    greeks = {name: np.where(known, values[name], np.nan) for name in GREEKS}
-    columns = {
-        **{column: values[name] for name, column in _SNAPSHOT_NAMES.items()},
-        **greeks,
-        "rho": np.where(known, 0.0, np.nan),
-    }
+    no_greeks = np.isnan(np.stack([values[name] for name in GREEKS])).any(axis=0)
     symbols = marks.occ_symbols
     return pa.table(
         {
             "strategy_id": pa.array([sid for _, sid in pairs], pa.string()),
             "occ_symbol": pa.array([symbols[row] for row, _ in pairs], pa.string()),
-            "at": pa.array(marks.mark_micros(legs), UTC_MICROS),
-            **{name: pa.array(array, mask=np.isnan(array)) for name, array in columns.items()},
+            "at": pa.array(marks.mark_micros(legs)).view(UTC_MICROS),
+            **{
+                column: pa.array(values[name], from_pandas=True)  # NaN as null
+                for name, column in _SNAPSHOT_NAMES.items()
+            },
+            **{name: pa.array(values[name], mask=no_greeks) for name in GREEKS},
+            "rho": pa.array(np.zeros(len(legs)), mask=no_greeks),
         }
     )
