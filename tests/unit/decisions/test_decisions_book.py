@@ -135,6 +135,16 @@ def test_the_summary_has_one_row_per_strategy_in_book_order() -> None:
     assert frame["strategy_id"].to_list() == ["b-first", "a-second"]
 
 
+def test_a_book_grown_in_chunks_summarizes_as_one_frame() -> None:
+    a, b = put_spread("b-first"), put_spread("a-second", short=445, long=435)
+    quotes = [Quote(mark=1.0), Quote(mark=2.0)]
+    book = book_of((a, quotes_frame(a, quotes, SPOT)), (b, quotes_frame(b, quotes, SPOT)))
+    grown = pl.concat([book.slice(0, 1), book.slice(1, 2), book.slice(3)], rechunk=False)
+
+    assert grown.n_chunks() == 3
+    assert strategy_frame(grown, TODAY).equals(strategy_frame(book, TODAY))
+
+
 def test_a_missing_quote_makes_value_and_pnl_unknown_not_zero() -> None:
     strategy = put_spread()
     quotes = quotes_frame(strategy, [Quote(mark=1.0), Quote(mark=2.0)], SPOT).head(1)
