@@ -87,6 +87,9 @@ class MarketFacts:
 
 @dataclass(frozen=True, slots=True)
 class EntryWindow:
+    """When one day's entries may open (a template's minutes after the open and before the
+    close)."""
+
     opens: datetime
     closes: datetime
     text: str
