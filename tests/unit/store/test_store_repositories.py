@@ -344,3 +344,26 @@ def test_save_new_skips_stored_alerts_and_keeps_their_acknowledgement(store: Sto
     store.flush()
     assert store.alerts.unacknowledged() == [later]
     assert store.alerts.get("a1") == alert.acknowledge(T0 + timedelta(minutes=1))
+
+
+def test_save_new_recognises_alerts_stored_before_the_store_was_opened(
+    location: StoreLocation,
+) -> None:
+    alert = Alert("a1", Severity.CRITICAL, "risk", "breaker tripped", "breaker", T0)
+    first = Store(location, app_id="engine")
+    first.alerts.save_new([alert])
+    first.flush()
+
+    restarted = Store(location, app_id="engine")
+    assert restarted.alerts.save_new([alert]) == []
+    acknowledged = alert.acknowledge(T0 + timedelta(minutes=1))
+    dashboard = Store(location, app_id="dashboard")
+    dashboard.alerts.save([acknowledged])
+    dashboard.flush()
+    fresh = Alert("a2", Severity.INFO, "fills", "filled", "o1", T0 + timedelta(minutes=5))
+    assert restarted.alerts.save_new([alert, fresh]) == [fresh]
+    restarted.flush()
+
+    assert restarted.alerts.get("a1") == acknowledged
+    assert restarted.alerts.save_new([fresh]) == []
+    assert restarted.alerts.unacknowledged() == [fresh]

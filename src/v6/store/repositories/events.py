@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
 from v6.domain import Action, Alert, Decision, Severity
 from v6.risk.events import DETAIL_FIELDS, RiskEvent, RiskEventKind
 from v6.store.catalog import ALERTS, DECISIONS, RECONCILIATION_EVENTS, RISK_EVENTS, RISK_STATE
-from v6.store.readers import Filter
+from v6.store.readers import Filter, StoreReader
 from v6.store.records import (
     ReconciliationEvent,
     RecordedDecision,
@@ -17,6 +19,9 @@ from v6.store.records import (
     utc,
 )
 from v6.store.repositories._base import Repository, Row, from_json, to_json
+from v6.store.writer import StoreWriter
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def _since(column: str, since: datetime | None, where: str) -> list[Filter]:
@@ -64,10 +69,24 @@ class DecisionRepository(Repository):
 
 
 class AlertRepository(Repository):
-    """Alerts by ``alert_id``; saving an acknowledged alert records the acknowledgement."""
+    """Alerts by ``alert_id``; saving an acknowledged alert records the acknowledgement.
+
+    ``save_new`` skips the look-up of stored ids when every alert it is given was created
+    after each alert the table held when this repository first looked, and after each alert
+    saved through it since: such an alert cannot be stored, because only the engine adds alerts
+    to the table (the dashboard only acknowledges stored ones) and the engine's writer takes
+    them from its store's one repository. That is the usual case, a cycle's fresh alerts; a
+    replay after a restart is older than the newest stored alert and is looked up."""
+
+    def __init__(self, reader: StoreReader, writer: StoreWriter | None) -> None:
+        super().__init__(reader, writer)
+        self._newest_saved = _NO_TIME
+        self._newest_at_start: datetime | None = None
 
     def save(self, alerts: Iterable[Alert]) -> None:
-        self._write(ALERTS, (_alert_row(alert) for alert in alerts))
+        batch = list(alerts)
+        self._write(ALERTS, (_alert_row(alert) for alert in batch))
+        self._newest_saved = max((a.created_at for a in batch), default=self._newest_saved)
 
     def save_new(self, alerts: Iterable[Alert]) -> list[Alert]:
         """Save the alerts whose ``alert_id`` the table does not hold yet and return them: a
@@ -75,13 +94,26 @@ class AlertRepository(Repository):
         wanted = {alert.alert_id: alert for alert in alerts}
         if not wanted:
             return []
-        known = self._reader.read(
-            ALERTS, columns=["alert_id"], filters=[("alert_id", "in", list(wanted))]
-        )
-        stored = set(known.column("alert_id").to_pylist())
+        stored = self._stored_ids(wanted)
         new = [alert for alert_id, alert in wanted.items() if alert_id not in stored]
         self.save(new)
         return new
+
+    def _stored_ids(self, wanted: Mapping[str, Alert]) -> set[str]:
+        """The ids of ``wanted`` the table holds (see the class docstring)."""
+        if min(alert.created_at for alert in wanted.values()) > self._newest_stored():
+            return set()
+        known = self._reader.read(
+            ALERTS, columns=["alert_id"], filters=[("alert_id", "in", list(wanted))]
+        )
+        return set(known.column("alert_id").to_pylist())
+
+    def _newest_stored(self) -> datetime:
+        """No alert in the table was created after this."""
+        if self._newest_at_start is None:
+            created = self._reader.read(ALERTS, columns=["created_at"]).column("created_at")
+            self._newest_at_start = pc.max(created).as_py() or _NO_TIME
+        return max(self._newest_at_start, self._newest_saved)
 
     def unacknowledged(self) -> list[Alert]:
         """Alerts nobody acknowledged yet, most severe first, then oldest first."""
