@@ -250,7 +250,7 @@ class _Rulebook:
     def of(cls, config: DecisionsConfig, today: date) -> _Rulebook:
         plans = tuple(rule(config, today) for rule in RULES)
         flags = (
-            (pl.lit(plan.enabled) & plan.triggered).fill_null(False).alias(plan.flag)
+            (plan.triggered.fill_null(False) if plan.enabled else pl.lit(False)).alias(plan.flag)
             for plan in plans
         )
         return cls(

@@ -70,10 +70,18 @@ class RiskGate:
         """The book's exposure this cycle, with the entries accepted so far."""
         return self._exposure
 
-    def begin_cycle(self, strategies: pl.DataFrame, buying_power: float, now: datetime) -> None:
+    def begin_cycle(
+        self,
+        strategies: pl.DataFrame,
+        buying_power: float,
+        now: datetime,
+        exposure: Exposure | None = None,
+    ) -> None:
         """Start a cycle: the book (a `v6.book.summarize` frame), the account's buying power
-        and the time, which also lets the breaker cool down."""
-        self._exposure = Exposure.of(strategies)
+        and the time, which also lets the breaker cool down. ``exposure``, when the caller
+        has measured it on the same frame (`MonitorResult.exposure`), spares measuring the
+        book again."""
+        self._exposure = Exposure.of(strategies) if exposure is None else exposure
         self._buying_power = buying_power
         self._apply(self._breaker.advance(self._state, now))
 

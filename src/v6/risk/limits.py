@@ -262,7 +262,13 @@ def breaches(
     strategies: pl.DataFrame, limits: PortfolioLimits, buying_power: float
 ) -> tuple[LimitBreach, ...]:
     """Every limit the book of ``strategies`` (a `v6.book.summarize` frame) is beyond."""
-    found = violations(Exposure.of(strategies), limits, buying_power)
+    return _breaches(strategies, Exposure.of(strategies), limits, buying_power)
+
+
+def _breaches(
+    strategies: pl.DataFrame, exposure: Exposure, limits: PortfolioLimits, buying_power: float
+) -> tuple[LimitBreach, ...]:
+    found = violations(exposure, limits, buying_power)
     if not found:
         return ()
     managed = strategies.filter(pl.col("managed"))
@@ -299,10 +305,14 @@ def limit_targets(found: Iterable[LimitBreach]) -> pl.DataFrame:
 
 @dataclass(frozen=True, slots=True)
 class MonitorResult:
+    """The next monitor, the breaches and rule 12's targets, the events to record, and the
+    book's exposure they were measured on (the risk gate's starting exposure for the cycle)."""
+
     monitor: LimitMonitor
     breaches: tuple[LimitBreach, ...]
     targets: pl.DataFrame
     events: tuple[RiskEvent, ...]
+    exposure: Exposure
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +331,8 @@ class LimitMonitor:
         buying_power: float,
         now: datetime,
     ) -> MonitorResult:
-        found = breaches(strategies, limits, buying_power)
+        exposure = Exposure.of(strategies)
+        found = _breaches(strategies, exposure, limits, buying_power)
         current = {b.violation.key: b for b in found}
         events = [
             _breach_event(current[key], now) for key in sorted(current) if key not in self.breached
@@ -331,7 +342,7 @@ class LimitMonitor:
             for key in sorted(self.breached - current.keys())
         )
         return MonitorResult(
-            LimitMonitor(frozenset(current)), found, limit_targets(found), tuple(events)
+            LimitMonitor(frozenset(current)), found, limit_targets(found), tuple(events), exposure
         )
 
 

@@ -16,7 +16,9 @@ from v6.risk import (
     BreakerState,
     BreakerStatus,
     EntryCandidate,
+    Exposure,
     FailureKind,
+    LimitMonitor,
     RiskEventKind,
     RiskGate,
     TradingState,
@@ -76,6 +78,25 @@ def test_an_entry_within_limits_is_accepted_and_added_to_the_book() -> None:
     assert risk_gate.exposure is not None
     assert risk_gate.exposure.delta == 120.0
     assert not enter(risk_gate, "b", delta=81.0)  # 201 with the first one
+
+
+def test_a_cycle_starts_from_the_exposure_the_monitor_measured() -> None:
+    book = EMPTY_BOOK.vstack(
+        pl.DataFrame(
+            [("held", "SPY", True, 150.0, -1.0, 2.0, -5.0, 800.0)],
+            schema=EMPTY_BOOK.schema,
+            orient="row",
+        )
+    )
+    monitored = LimitMonitor().update(book, PortfolioLimits(), BUYING_POWER, NOW)
+    measured, given = RiskGate(RiskConfig()), RiskGate(RiskConfig())
+    measured.begin_cycle(book, BUYING_POWER, NOW)
+    given.begin_cycle(book, BUYING_POWER, NOW, monitored.exposure)
+
+    assert monitored.exposure == Exposure.of(book)
+    assert given.exposure is monitored.exposure
+    assert given.exposure == measured.exposure
+    assert not enter(given, "b", delta=51.0)  # 201 with the strategy held
 
 
 def test_a_rejection_carries_the_limit_the_value_and_the_reason() -> None:
