@@ -3,12 +3,15 @@ contract qualification (200) and option-chain parameters."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from brokers_sim_fakes import (
     FRIDAY,
+    MONDAY,
     NEXT_MONTH,
+    FakeMarket,
     call,
     events_of,
     of_kind,
@@ -159,3 +162,14 @@ def test_whole_dollar_strikes_inside_the_grid_and_held_contracts_stay_listed() -
             await sim.broker.qualify([put(501)])
 
     run(scenario())
+
+
+def test_the_chain_follows_the_listed_expiries_from_day_to_day() -> None:
+    tuesday = MONDAY + timedelta(days=1)
+    sim, _ = open_fake(FakeMarket(expiries=(tuesday, FRIDAY)))
+    exchange = sim.exchange
+    assert exchange.option_chain("SPY").expirations == (tuesday, FRIDAY)
+    assert exchange.option_chain("SPY") == exchange.option_chain("SPY")
+    wednesday_open = exchange.now + timedelta(days=2)
+    exchange.advance_to(wednesday_open, skip_idle=True)
+    assert exchange.option_chain("SPY").expirations == (FRIDAY,)

@@ -117,6 +117,8 @@ class SimExchange:
         self._streams: dict[Contract, int] = {}
         self._dividends = dividends
         self._strikes: dict[tuple[str, date], frozenset[Decimal]] = {}
+        self._chains: dict[str, OptionChainParams] = {}
+        """Today's chain parameters per symbol (like ``_strikes``, dropped at each new day)."""
         self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
         self._desk = RequestDesk(self)
         self._journaled: tuple[tuple[object, ...], tuple[datetime, datetime]] | None = None
@@ -210,6 +212,12 @@ class SimExchange:
     def option_chain(self, symbol: str, req_id: int = -1) -> OptionChainParams:
         if symbol not in self._market.symbols:
             self.require_listed([StockContract(symbol)], req_id)
+        chain = self._chains.get(symbol)
+        if chain is None:
+            chain = self._chains[symbol] = self._chain_params(symbol)
+        return chain
+
+    def _chain_params(self, symbol: str) -> OptionChainParams:
         expirations = self._market.expirations(symbol)
         strikes = set().union(*(self._listed_strikes(symbol, e) for e in expirations))
         return OptionChainParams(
@@ -345,6 +353,7 @@ class SimExchange:
             self._close_session(self._state.session_day, closing)
             self._state.session_day = day
             self._strikes.clear()
+            self._chains.clear()
         if self.faults.outage_starts():
             self._lose_connectivity(RANDOM_OUTAGE_SECONDS)
         self._prices.add(self._contracts_in_play())
