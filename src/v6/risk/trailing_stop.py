@@ -151,9 +151,13 @@ def _steps(config: TrailingStopConfig) -> tuple[tuple[pl.Expr, ...], ...]:
     return (
         (
             fresh.fill_null(False).alias("fresh"),
-            (pl.col("armed").fill_null(False) | (fresh & reaches).fill_null(False)).alias("armed"),
             pl.col("hit").fill_null(False),
             pl.col("breach_marks").fill_null(0),
+        ),
+        (
+            (pl.col("armed").fill_null(False) | (pl.col("fresh") & reaches).fill_null(False)).alias(
+                "armed"
+            ),
         ),
         (
             pl.when(pl.col("fresh") & pl.col("armed"))
