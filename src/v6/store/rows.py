@@ -123,7 +123,7 @@ def _plain_check(kind: pa.DataType) -> Check:
         return lambda value: type(value) is str and value.isascii()
     if kind == pa.bool_():
         return lambda value: type(value) is bool
-    if pa.types.is_integer(kind) and pa.types.is_signed_integer(kind):
+    if pa.types.is_signed_integer(kind):
         bound = 2 ** (kind.bit_width - 1)
         return lambda value: type(value) is int and -bound <= value < bound
     if kind == pa.float64():
