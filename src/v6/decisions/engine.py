@@ -292,8 +292,8 @@ class DecisionEngine:
     def decide(self, strategies: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         """Resolve the rules for the managed strategies of a `summarize` frame made for
         ``context.today``. The context is added side by side (a join only for limit
-        targets), then every rule's columns and every rule's flag take one frame operation
-        each, however many rules and strategies; resolution runs in numpy."""
+        targets), then every rule's columns and flags take one query, however many rules and
+        strategies; resolution runs in numpy on the flags as one matrix."""
         rules = self._rules(context.today)
         frame = _managed(_with_context(strategies, context))
         frame = run_plan(frame.lazy().with_columns(*rules.columns).with_columns(*rules.flags))
