@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -129,11 +130,13 @@ class StrategyBook:
         changed, self.changed = list(self.changed.values()), {}
         return changed
 
-    def open_count(self, template: str, symbol: str) -> int:
-        return sum(
-            1
+    def open_counts(self) -> Counter[tuple[str, str]]:
+        """Live strategies per (template, symbol) of the single-underlying ones the entry
+        workflow opened."""
+        return Counter(
+            (template_of(s.strategy_id), s.underlyings[0])
             for s in self.live.values()
-            if template_of(s.strategy_id) == template and s.underlyings == (symbol,)
+            if len(s.underlyings) == 1
         )
 
     def apply(self, report: ExecutionReport, gate: RiskGate, now: datetime) -> None:
@@ -293,27 +296,33 @@ class EntryWorkflow:
         if not _entries_possible(gate):
             return []
         attempts = []
+        open_counts = book.open_counts()
         for template in self._templates:
             for symbol in template.underlyings:
+                open_count = open_counts[template.name, symbol]
                 try:
-                    attempt = await self._try(template, symbol, book, gate, now)
+                    attempt = await self._try(template, symbol, open_count, book, gate, now)
                 except RetryableBrokerError as error:
                     log.info("entry %s on %s postponed: %s", template.name, symbol, error)
+                    open_counts = book.open_counts()
                     continue
                 if attempt is not None:
                     attempts.append(attempt)
+                    open_counts = book.open_counts()  # a build may have changed the book
         return attempts
 
     async def _try(
         self,
         template: StrategyTemplate,
         symbol: str,
+        open_count: int,
         book: StrategyBook,
         gate: RiskGate,
         now: datetime,
     ) -> EntryAttempt | None:
+        """One template on one symbol with ``open_count`` of its strategies live there; None
+        when it is not tried (nothing changed in the book then)."""
         key = (template.name, symbol)
-        open_count = book.open_count(template.name, symbol)
         if open_count >= template.max_concurrent_per_symbol or now < self._retry_at.get(key, now):
             return None
         facts = await self._daily_facts(symbol, now)
