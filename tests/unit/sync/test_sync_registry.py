@@ -103,8 +103,13 @@ def test_each_trigger_is_measured_relative_to_its_threshold() -> None:
     assert found["beyond"] == pytest.approx(-0.2)
 
 
-def test_the_trigger_inputs_follow_the_decision_engines_strategy_summary() -> None:
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_the_trigger_inputs_follow_the_decision_engines_strategy_summary(
+    interleaved: bool,
+) -> None:
     book = book_of(Spread("a", value=1.2), Spread("b", value=None), Spread("c", managed=False))
+    if interleaved:  # a strategy's legs need not be next to each other
+        book = book[[0, 2, 4, 1, 3, 5]]
 
     ours = trigger_inputs(book, TODAY)
 
