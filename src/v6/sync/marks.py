@@ -33,8 +33,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 NEVER: Final = np.iinfo(np.int64).min
-"""Microsecond time stamp of a contract that never had a good quote (numpy's NaT, so an
-array of stamps viewed as ``datetime64[us]`` reads it as missing)."""
+"""Microsecond time stamp of a contract that never had a good quote: the smallest int64, so
+any real time stamp is later."""
 
 CONTRACT_KEY: Final = ("underlying", "expiry", "strike", "right", "multiplier")
 """Columns that identify a contract in the book frame (it has no OCC symbol column)."""
@@ -199,7 +199,9 @@ class MarkBook:
 
     def mark_times(self, rows: IntArray) -> pl.Series:
         """The quote times of ``rows`` (null where never marked), as ``mark_time``."""
-        return pl.Series("mark_time", self._mark_time[rows].view("datetime64[us]"), UTC_MICROS)
+        stamps = self._mark_time[rows]
+        times = pl.Series("mark_time", stamps).cast(UTC_MICROS)
+        return times.scatter(np.flatnonzero(stamps == NEVER), None)
 
     def quote_columns(self, rows: IntArray) -> list[pl.Series]:
         """The quote values and mark times of ``rows``: one Series per QUOTES_SCHEMA column
