@@ -117,10 +117,12 @@ class ExchangeState:
     def clock_json(self, since: tuple[datetime, datetime] | None = None) -> dict[str, str]:
         """The clock fields as ``to_json`` writes them; with ``since`` (an earlier
         ``clock()``), only those that moved since."""
-        fields = {"time": self.time, "market_time": self.market_time}
-        if since is not None:
-            fields = {k: v for (k, v), old in zip(fields.items(), since, strict=True) if v != old}
-        return {name: codec.time_to_json(value) for name, value in fields.items()}
+        moved = {}
+        if since is None or self.time != since[0]:
+            moved["time"] = codec.time_to_json(self.time)
+        if since is None or self.market_time != since[1]:
+            moved["market_time"] = codec.time_to_json(self.market_time)
+        return moved
 
     def content_key(self) -> tuple[object, ...]:
         """What ``to_json`` writes besides the clock fields, as values compared without
