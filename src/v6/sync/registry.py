@@ -138,8 +138,9 @@ def nearest_trigger(inputs: TriggerInputs, decisions: DecisionsConfig) -> FloatA
 
 
 def _floats(frame: pl.DataFrame, name: str) -> FloatArray:
-    """A column as float64 with NaN for null."""
-    return frame.get_column(name).cast(pl.Float64).to_numpy()
+    """A numeric column as float64 with NaN for null (polars' numpy conversion gives NaN for
+    the nulls of a numeric column; a conversion in numpy costs less than a cast in polars)."""
+    return frame.get_column(name).to_numpy().astype(np.float64, copy=False)
 
 
 class StrategyRegistry:
