@@ -97,6 +97,27 @@ class EntryWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class DayChecks:
+    """The checks of one template on one symbol that hold all day: they read nothing but
+    the day, the template and the day's market facts (kept to tell what they were made
+    from)."""
+
+    day: date
+    template: StrategyTemplate
+    facts: MarketFacts
+    expiry: date | None
+    enabled: CheckResult
+    session: CheckResult
+    iv_rank: CheckResult
+    trend: CheckResult
+    dte: CheckResult
+    event: CheckResult
+
+    def made_from(self, day: date, template: StrategyTemplate, facts: MarketFacts) -> bool:
+        return self.day == day and self.template is template and self.facts is facts
+
+
+@dataclass(frozen=True, slots=True)
 class EntrySignal:
     """The verdict for one template on one underlying at ``at``; ``expiry`` is the expiry the
     DTE check found (the one a build will choose)."""
@@ -179,9 +200,9 @@ class EntrySignals:
         self._events = events
         self._calendar = calendar if calendar is not None else nyse_calendar()
         self._iv_history = iv_history if iv_history is not None else {}
-        self._sessions: dict[date, CheckResult] = {}
+        self._days: dict[tuple[str, str], DayChecks] = {}
+        """The latest day's checks per (template, symbol): every cycle asks them again."""
         self._windows: dict[tuple[date, int, int], EntryWindow | None] = {}
-        """The calendar's answers, kept per day: every cycle asks about the same day."""
 
     async def facts(self, broker: PacedBroker, symbol: str, now: datetime) -> MarketFacts:
         """The market facts for ``symbol``: spot and expirations from the broker (two
@@ -214,30 +235,45 @@ class EntrySignals:
         """Every check for ``template`` on ``symbol`` at ``now``; ``open_count`` is the number
         of the template's strategies open on the symbol."""
         day = _new_york_day(now)
-        expiry = choose_expiry(facts.expirations, day, DteWindow.of(template))
+        daily = self._day_checks(template, symbol, day, facts)
         checks = (
-            CheckResult(
-                SignalCheck.ENABLED,
-                template.enabled,
-                "enabled" if template.enabled else "template disabled",
-            ),
-            self._session(day),
+            daily.enabled,
+            daily.session,
             self._entry_window(template, now, day),
-            _iv_rank_check(template, facts.iv_rank),
-            _trend_check(template, facts),
-            _dte_check(template, expiry),
+            daily.iv_rank,
+            daily.trend,
+            daily.dte,
             _concurrency_check(template, open_count),
-            self._event_check(symbol, day, expiry),
+            daily.event,
         )
-        return EntrySignal(template.name, symbol, now, checks, expiry)
+        return EntrySignal(template.name, symbol, now, checks, daily.expiry)
 
-    def _session(self, day: date) -> CheckResult:
-        found = self._sessions.get(day)
-        if found is None:
-            found = self._sessions[day] = self._session_check(day)
+    def _day_checks(
+        self, template: StrategyTemplate, symbol: str, day: date, facts: MarketFacts
+    ) -> DayChecks:
+        """The checks of ``template`` on ``symbol`` that hold all ``day``, made again only
+        for another day, template or facts (the entry workflow reads the facts once a day)."""
+        found = self._days.get((template.name, symbol))
+        if found is not None and found.made_from(day, template, facts):
+            return found
+        expiry = choose_expiry(facts.expirations, day, DteWindow.of(template))
+        enabled = "enabled" if template.enabled else "template disabled"
+        found = DayChecks(
+            day=day,
+            template=template,
+            facts=facts,
+            expiry=expiry,
+            enabled=CheckResult(SignalCheck.ENABLED, template.enabled, enabled),
+            session=self._session(day),
+            iv_rank=_iv_rank_check(template, facts.iv_rank),
+            trend=_trend_check(template, facts),
+            dte=_dte_check(template, expiry),
+            event=self._event_check(symbol, day, expiry),
+        )
+        self._days[template.name, symbol] = found
         return found
 
-    def _session_check(self, day: date) -> CheckResult:
+    def _session(self, day: date) -> CheckResult:
         if not self._calendar.is_session(day):
             return CheckResult(SignalCheck.SESSION, False, f"{day} is not an NYSE session")
         if self._config.avoid_half_days and self._calendar.is_half_day(day):

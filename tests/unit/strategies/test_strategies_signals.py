@@ -173,3 +173,28 @@ def test_the_facts_come_from_the_broker_and_the_shipped_history() -> None:
         assert result.explain().startswith("ic on SPY: iv_rank: IV rank")
 
     asyncio.run(scenario())
+
+
+def test_one_checker_asked_again_and_again_answers_as_a_fresh_one() -> None:
+    """The checks that hold all day are kept per template and symbol: a new day, new facts
+    or another template of the same name must still be judged afresh."""
+    checker = EntrySignals(SignalConfig(), EventRule())
+    stricter = CONDOR.model_copy(update={"min_iv_rank": 60})
+    market, low_rank = facts(), facts(rank=5.0)
+    asked = [
+        (CONDOR, new_york(DAY, 9, 40), market, 0),
+        (CONDOR, new_york(DAY, 11), market, 0),
+        (CONDOR, new_york(DAY, 11, 5), low_rank, 0),
+        (CONDOR, new_york(DAY, 11, 10), market, 0),
+        (stricter, new_york(DAY, 11, 15), market, 0),
+        (CONDOR, new_york(DAY, 11, 20), market, 1),
+        (CONDOR, new_york(HALF_DAY, 11), market, 0),
+        (CONDOR, new_york(DAY + timedelta(days=35), 11), market, 0),
+    ]
+    verdicts = []
+    for template, moment, market, open_count in asked:
+        result = checker.evaluate(template, "SPY", moment, market, open_count=open_count)
+        fresh = verdict(template, moment, market, open_count=open_count)
+        assert result == fresh
+        verdicts.append(result.passed)
+    assert verdicts == [False, True, False, True, False, False, False, False]
