@@ -428,7 +428,7 @@ class TradingEngine:
         monitored = parts.risk.monitor.update(
             summary, parts.config.risk.portfolio, self._buying_power, now
         )
-        parts.gate.begin_cycle(summary, self._buying_power, now)
+        parts.gate.begin_cycle(summary, self._buying_power, now, monitored.exposure)
         state = parts.gate.breaker_state
         context = CycleContext(
             now,
