@@ -5,7 +5,9 @@ flag and the dividends of its underlying - changes only when the strategy does, 
 are built by ``v6.book.build_book`` itself (with no quotes) when it first appears or changes,
 and kept, each with the `MarkBook` row of its contract; new dividends rebuild every row. Each
 cycle then gathers the mark book's current values at those rows (numpy indexing, no join),
-which gives exactly the frame ``build_book(strategies, marks.quotes(), ...)`` would.
+which gives exactly the frame ``build_book(strategies, marks.quotes(), ...)`` would. The kept
+rows are one chunk (rechunked when they change), so each cycle's book is contiguous: every
+polars expression over a frame of several chunks runs once per chunk.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class BookFrames:
         fresh = [s for sid, s in current.items() if known.get(sid) != s]
         stale = [sid for sid, s in known.items() if current.get(sid) != s]
         kept = self._static.filter(~pl.col("strategy_id").is_in(stale)) if stale else self._static
-        self._static = pl.concat([kept, self._rows_of(fresh)]) if fresh else kept
+        static = pl.concat([kept, self._rows_of(fresh)]) if fresh else kept
+        self._static = static.rechunk()
         self._rows = self._static.get_column(MARK_ROW).to_numpy()
         self._strategies = current
 

@@ -93,6 +93,7 @@ def test_strategies_changing_between_cycles_change_only_their_rows() -> None:
 
     reference = build_book(later, marks.quotes())
     assert_frame_equal(frames.book().sort(ORDER), reference.sort(ORDER))
+    assert frames.book().n_chunks() == 1, "kept and new rows in one chunk"
     frames.update(later, DIVIDENDS)
     with_dividends = build_book(later, marks.quotes(), dividends=DIVIDENDS)
     assert_frame_equal(frames.book().sort(ORDER), with_dividends.sort(ORDER))
