@@ -120,6 +120,12 @@ class Broker(ABC):
         """Every order that is not done (``openTrades``)."""
 
     @abstractmethod
+    async def completed_orders(self) -> tuple[OrderState, ...]:
+        """Orders that ended since the last session close - filled, cancelled or rejected -
+        in their final state (``reqCompletedOrdersAsync``): after a restart they tell how an
+        order that ended unheard ended, fill or no fill."""
+
+    @abstractmethod
     async def executions(self) -> tuple[ExecutionEvent, ...]:
         """Executions since the last session close, that close's expirations and assignments
         included (``reqExecutionsAsync``), for reconciliation and for recovery after a

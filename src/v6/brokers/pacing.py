@@ -199,6 +199,9 @@ class PacedBroker(Broker):
     async def open_orders(self) -> tuple[OrderState, ...]:
         return await self._broker.open_orders()
 
+    async def completed_orders(self) -> tuple[OrderState, ...]:
+        return await self._broker.completed_orders()
+
     async def executions(self) -> tuple[ExecutionEvent, ...]:
         return await self._broker.executions()
 

@@ -21,8 +21,11 @@ behind them, and gives:
   take-profits, stops) filled whose end the store has not recorded: its stored quantity is
   stale by that much (``v6.execution.restart`` applies them before resting any exits).
 
-Orders that ended *without* a fill while V6 was down leave no execution: their stored rows keep
-the last status the store heard (IB's completed orders would give their final status).
+* ``unheard_ends(stored, completed, now)`` - the final row of each order the store holds as
+  working that ended *without* an execution while V6 was down (its walk's cancel, the end of
+  the day, a reject), from the broker's completed orders (``Broker.completed_orders()``, IB's
+  ``reqCompletedOrders``). An order that ended before the last session close is no longer
+  among them: its row keeps the last status the store heard.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ from datetime import datetime
 from types import MappingProxyType
 
 from v6.brokers.events import ExecutionEvent
-from v6.brokers.types import OrderLeg
+from v6.brokers.types import OrderLeg, OrderState
 from v6.domain import Fill, IntentKind, Leg, OptionContract, Strategy, parse_order_ref
+from v6.execution.records import record_status
 from v6.execution.tickets import strategy_of, traded_units
 from v6.store import OrderRecord as StoredOrder
 from v6.store import OrderStatus as StoredStatus
 
 RECOVERED = "recovered after a restart from the broker's executions"
+COMPLETED = "recovered after a restart from the broker's completed orders"
 UNKNOWN_TERMS = "its limit and any units it did not fill are not known"
 
 StoredLookup = Callable[[str], StoredOrder | None]
@@ -148,6 +153,31 @@ class Recovery:
         """The final rows the store lacks for the orders that traded and ended."""
         rows = (order.final_row(self.stored[str(order.order_id)], now) for order in self.orders)
         return [row for row in rows if row is not None]
+
+    def unheard_ends(
+        self, stored: Iterable[StoredOrder], completed: Iterable[OrderState], now: datetime
+    ) -> list[StoredOrder]:
+        """The final rows of the ``stored`` orders (the store's working ones) that ended at
+        the broker without an execution, from its ``completed`` orders (an order that traded
+        gets its row from ``order_rows``)."""
+        ended = {str(order.order_id): order for order in completed}
+        traded = {str(order.order_id) for order in self.orders}
+        rows = []
+        for row in stored:
+            final = ended.get(row.broker_order_id or row.order_id)
+            if final is None or row.order_id in traded or row.status.is_terminal:
+                continue
+            rows.append(
+                dataclasses.replace(
+                    row,
+                    status=StoredStatus(record_status(final).value),
+                    filled_quantity=final.filled,
+                    avg_fill_price=final.avg_fill_price if final.filled else row.avg_fill_price,
+                    updated_at=now,
+                    message="; ".join(filter(None, (row.message, COMPLETED, final.message))),
+                )
+            )
+        return rows
 
     def entry_fill(self, strategy: Strategy) -> tuple[int, float | None]:
         """Units of ``strategy`` its entry orders filled and their net price per unit."""

@@ -33,6 +33,8 @@ async def recover(
     recovery = Recovery.of(await broker.executions(), working, store.orders.get)
     store.executions.record(recovery.fills)
     store.orders.save(recovery.order_rows(now))
+    completed = await broker.completed_orders()
+    store.orders.save(recovery.unheard_ends(store.orders.working(), completed, now))
     for strategy_id in book.live:
         orders.note_refs(order.order_ref for order in store.orders.for_strategy(strategy_id))
     return recovery

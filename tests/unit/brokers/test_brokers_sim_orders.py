@@ -367,6 +367,26 @@ def test_day_orders_end_at_the_close_and_gtc_orders_carry_on() -> None:
     run(scenario())
 
 
+def test_completed_orders_list_the_sessions_ended_orders_until_the_close() -> None:
+    sim, _ = open_fake()
+
+    async def scenario() -> None:
+        broker = sim.broker
+        await broker.connect()
+        cancelled = await broker.place_order(single(put(390), 1, 1, 0.50))
+        working = await broker.place_order(single(put(395), 1, 1, 0.50, tif=TimeInForce.GTC))
+        await broker.cancel_order(cancelled.order_id)
+        await step(sim)
+        assert [(o.order_id, o.status) for o in await broker.completed_orders()] == [
+            (cancelled.order_id, OrderStatus.CANCELLED)
+        ]
+        assert [o.order_id for o in await broker.open_orders()] == [working.order_id]
+        await step(sim, STEPS_PER_DAY)
+        assert await broker.completed_orders() == (), "forgotten at the close, as at IB"
+
+    run(scenario())
+
+
 def test_orders_placed_while_closed_wait_for_the_open() -> None:
     sim, _ = open_fake()
 

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from v6.brokers import ExecutionEvent
+from v6.brokers import ExecutionEvent, OrderLeg, OrderSpec, OrderState, OrderStatus
 from v6.domain import IntentKind, Leg, OptionContract, Right, Strategy, StrategyKind
-from v6.execution.recovery import RECOVERED, UNKNOWN_TERMS, Recovery
+from v6.execution.recovery import COMPLETED, RECOVERED, UNKNOWN_TERMS, Recovery
 from v6.store import OrderRecord as StoredOrder
 from v6.store import OrderStatus as StoredStatus
 
@@ -127,6 +127,35 @@ def test_orders_still_working_or_ended_in_the_store_get_no_row() -> None:
         *spread_fill(8, "ps1:close:1", -1, 1.00, 0.20, first=3),
     ]
     assert Recovery.of(executions, [8], rows.get).order_rows(NOW) == []
+
+
+def ended(order_id: int, status: OrderStatus, message: str = "") -> OrderState:
+    spec = OrderSpec((OrderLeg(LONG, 1), OrderLeg(SHORT, -1)), 3, limit_price=-1.40)
+    return OrderState(order_id, spec, status, message=message)
+
+
+def test_stored_working_orders_that_ended_unheard_end_as_the_completed_orders_say() -> None:
+    rows = [
+        stored(7, "ps1:open:1", 3, StoredStatus.SUBMITTED),
+        stored(8, "ps1:open:2", 3, StoredStatus.SUBMITTED),
+        stored(9, "ps1:open:3", 3, StoredStatus.SUBMITTED),
+        stored(10, "ps1:open:4", 3, StoredStatus.SUBMITTED),
+    ]
+    completed = [
+        ended(7, OrderStatus.CANCELLED, "cancelled at 202"),
+        ended(8, OrderStatus.INACTIVE, "201: margin"),
+        ended(9, OrderStatus.API_CANCELLED),
+    ]
+    traded = spread_fill(9, "ps1:open:3", 1, 2.10, 0.60)
+    cancelled, rejected = Recovery.of(traded, [], {}.get).unheard_ends(rows, completed, NOW)
+    assert (cancelled.order_id, cancelled.status, cancelled.filled_quantity) == (
+        "7",
+        StoredStatus.CANCELLED,
+        0,
+    )
+    assert cancelled.message == f"walked; {COMPLETED}; cancelled at 202"
+    assert cancelled.updated_at == NOW
+    assert (rejected.order_id, rejected.status) == ("8", StoredStatus.REJECTED)
 
 
 def test_entry_fill_adds_up_every_entry_order_of_the_strategy() -> None:

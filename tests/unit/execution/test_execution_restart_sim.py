@@ -18,9 +18,9 @@ from v6.config import V6Config
 from v6.domain import IntentKind, Strategy, StrategyKind, StrategyStatus
 from v6.engine import TradingEngine, build_engine, simulation_config
 from v6.execution.exits import ExitPlan
-from v6.execution.recovery import RECOVERED
+from v6.execution.recovery import COMPLETED, RECOVERED
 from v6.execution.tickets import OrderRequest
-from v6.execution.workflows import closing_intent
+from v6.execution.workflows import as_stored_order, closing_intent
 from v6.store import OrderStatus as StoredStatus
 
 SID = "ic.SPY.20230914T1000"
@@ -158,5 +158,38 @@ def test_a_restart_closes_a_strategy_whose_close_filled_unreported_and_rests_not
         assert (row.intent, row.status) == (IntentKind.CLOSE, StoredStatus.FILLED)
         assert await orders_of(third) == []
         assert sent(third) == placed, "nothing sent"
+
+    run(scenario())
+
+
+def test_a_restart_ends_the_stored_order_that_was_cancelled_unheard(tmp_path: Path) -> None:
+    """An entry working at twice the mid's credit is stored SUBMITTED, then cancelled at the
+    broker (from TWS, say) while V6 is down: the broker's completed orders end its row."""
+
+    async def scenario() -> None:
+        first = await started(tmp_path)
+        parts = first.parts
+        await parts.clock.sleep_until(datetime(2023, 9, 14, 10, tzinfo=NEW_YORK))
+        market = await market_of(simulation_of(first), condor_legs())
+        assert market.is_credit
+        request = OrderRequest(intent(condor_legs(), 2 * market.mid, strategy_id=SID))
+        await parts.orders.submit(request)
+        while not (working := await orders_of(first)):
+            await parts.orders.poll()
+            await parts.clock.sleep(STEP_SECONDS)
+        await parts.orders.poll()
+        parts.store.orders.save(as_stored_order(r) for r in parts.orders.take_records())
+        parts.store.flush()
+        (order,) = working
+        assert parts.store.orders.get(str(order.order_id)) is not None
+        await simulation_of(first).broker.cancel_order(order.order_id)
+        await parts.clock.sleep(STEP_SECONDS)
+        killed(first)
+        second = await started(tmp_path)
+        row = second.parts.store.orders.get(str(order.order_id))
+        assert row is not None
+        assert (row.status, row.filled_quantity) == (StoredStatus.CANCELLED, 0)
+        assert COMPLETED in (row.message or "")
+        assert second.parts.store.orders.working() == []
 
     run(scenario())

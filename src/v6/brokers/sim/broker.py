@@ -194,6 +194,10 @@ class SimBroker(Broker):
         self._ready()
         return self._exchange.open_orders()
 
+    async def completed_orders(self) -> tuple[OrderState, ...]:
+        self._ready()
+        return self._exchange.completed_orders()
+
     async def executions(self) -> tuple[ExecutionEvent, ...]:
         self._ready()
         return tuple(self._exchange.state.executions)

@@ -159,6 +159,10 @@ class SimExchange:
     def open_orders(self) -> tuple[OrderState, ...]:
         return tuple(order.state() for order in self._state.orders.working())
 
+    def completed_orders(self) -> tuple[OrderState, ...]:
+        """The session's ended orders, by id (finished orders are forgotten at the close)."""
+        return tuple(order.state() for order in self._state.orders.completed())
+
     def order(self, order_id: int) -> OrderState | None:
         order = self._state.orders.get(order_id)
         return None if order is None else order.state()

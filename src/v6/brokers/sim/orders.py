@@ -105,6 +105,10 @@ class OrderBook:
         """Orders that are not done, by id (the matching order: deterministic)."""
         return [order for _, order in sorted(self.orders.items()) if not order.is_done]
 
+    def completed(self) -> list[SimOrder]:
+        """Orders that are done, by id."""
+        return [order for _, order in sorted(self.orders.items()) if order.is_done]
+
     def eligible(self) -> list[SimOrder]:
         return [order for order in self.working() if order.is_eligible]
 
