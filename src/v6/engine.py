@@ -32,6 +32,7 @@ exits gets them again (``v6.execution.restart``), and reconciliation runs at the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -85,6 +86,10 @@ would carry the rest of that cycle into the next session."""
 REFRESH_SLACK_SECONDS = 1.0
 """Extra time the sync worker gets before a cycle beyond one snapshot of each queued leg."""
 COMPONENTS = ("broker", "sync", "queue", "decisions", "execution", "writer")
+WAIT_BEAT_SECONDS = 15.0
+"""Real seconds between heartbeats while the engine waits for its next cycle: on the real
+clock a closed market can stretch that wait to an hour (a weekend replaying a weeknight),
+and /readyz must still see the engine alive."""
 
 
 class UnsupportedBrokerError(RuntimeError):
@@ -330,7 +335,7 @@ class TradingEngine:
                 await self.cycle()
                 if on_cycle is not None:
                     on_cycle(self)
-                await self._timed("wait", self._refresh_until(deadline))
+                await self._timed("wait", self._beating(self._refresh_until(deadline)))
         finally:
             await self.stop()
         return self.stats
@@ -351,6 +356,19 @@ class TradingEngine:
         )
         await clock.sleep_until(max(clock.now(), deadline - span))
         await parts.sync.run_until(deadline)
+
+    async def _beating(self, waiting: Awaitable[None]) -> None:
+        """``waiting``, with every component's heartbeat each ``WAIT_BEAT_SECONDS`` of real
+        time while it lasts."""
+        task = asyncio.ensure_future(waiting)
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=WAIT_BEAT_SECONDS)
+                if not task.done():
+                    self._heartbeats(self.parts.clock.now(), ())
+        finally:
+            task.cancel()
+        task.result()
 
     async def _timed(self, stage: str, awaitable: Awaitable[None]) -> None:
         started = time.perf_counter()

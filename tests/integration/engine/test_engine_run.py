@@ -3,9 +3,11 @@ steps), asserted from the Delta tables and the exchange's own positions."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_runs import (
@@ -17,9 +19,12 @@ from engine_runs import (
     run,
 )
 
+import v6.engine as engine_module
 from v6.domain import StrategyStatus
+from v6.engine import build_engine
+from v6.health.monitor import Component
 from v6.run_cli import RunSummary
-from v6.store import Command, CommandStatus, Store
+from v6.store import Command, CommandStatus, Heartbeat, Store
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +93,28 @@ def test_commands_are_executed_and_marked_done(tmp_path: Path) -> None:
     }
     assert finished.engine.stats.entries_sent == 0
     assert finished.engine.parts.gate.breaker_state.halted
+
+
+def test_heartbeats_go_on_while_the_engine_waits_in_real_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a clock that waits in real time (a 30-minute cycle in about a real second here), the
+    components beat between cycles too, so /readyz sees the engine alive through a wait."""
+    monkeypatch.setattr(engine_module, "WAIT_BEAT_SECONDS", 0.05)
+    settings = config(date(2020, 1, 2), 1)
+    paced = settings.engine.model_copy(update={"time_acceleration": 1800.0})
+    engine = build_engine(settings.model_copy(update={"engine": paced}), data_dir=tmp_path)
+    beats: list[str] = []
+    beat = engine.parts.health.beat
+
+    def counted(component: Component | str, *args: Any, **kwargs: Any) -> Heartbeat:
+        beats.append(str(component))
+        return beat(component, *args, **kwargs)
+
+    monkeypatch.setattr(engine.parts.health, "beat", counted)
+    first_open = datetime(2020, 1, 2, 14, 30, tzinfo=UTC)
+    asyncio.run(engine.run(until=first_open + 3 * engine.cycle_interval))
+
+    cycles = engine.stats.cycles
+    assert cycles >= 2
+    assert beats.count(str(Component.SYNC)) >= cycles + 3
