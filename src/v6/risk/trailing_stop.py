@@ -19,15 +19,16 @@ longer in the book are dropped. ``to_record``/``from_record`` give a JSON-safe d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from v6.book import UTC_MICROS, run_plan
+from v6.book import UTC_MICROS
 from v6.config.risk import TrailingStopConfig
-from v6.decisions.rules import TRAILING_SCHEMA
 from v6.risk._records import Record, RecordReader, iso_time
 
 RECORD_VERSION = 1
@@ -43,6 +44,10 @@ STATE_SCHEMA: Final = pl.Schema(
         "hit": pl.Boolean(),
     }
 )
+
+
+_STATE_NAMES: Final = STATE_SCHEMA.names()[1:]
+"""The state's columns besides the strategy id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +115,15 @@ class TrailingUpdate:
 
 class TrailingStopManager:
     def __init__(self, config: TrailingStopConfig) -> None:
-        self._steps = _steps(config)
+        self._config = config
 
     def update(self, state: TrailingState, strategies: pl.DataFrame) -> TrailingUpdate:
         """Advance every strategy's stop with this cycle's marks (a `v6.book.summarize`
         frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
-        plan = _with_state(strategies[list(_MARK_COLUMNS)], state.frame).lazy()
-        for columns in self._steps:
-            plan = plan.with_columns(*columns)
-        step = run_plan(plan)
-        return TrailingUpdate(TrailingState(step[STATE_SCHEMA.names()]), _context(step))
+        rows = _with_state(strategies[list(_MARK_COLUMNS)], state.frame)
+        state_frame, context = _Stops.read(rows).advanced(self._config).frames(rows["strategy_id"])
+        return TrailingUpdate(TrailingState(state_frame), context)
 
 
 def _with_state(marks: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
@@ -128,68 +131,128 @@ def _with_state(marks: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
     side by side when the state lists the same strategies in the same order (the usual
     cycle), else a left join."""
     if state["strategy_id"].equals(marks["strategy_id"]):
-        return marks.hstack(state.drop("strategy_id"))
+        return marks.hstack(state[_STATE_NAMES])
     return marks.join(state, on="strategy_id", how="left", maintain_order="left")
 
 
-def _steps(config: TrailingStopConfig) -> tuple[tuple[pl.Expr, ...], ...]:
-    """The successive column updates that advance the stops, each reading the columns the
-    steps before it wrote, over the marks joined to the last state (nulls for a strategy new
-    to the book). Built once per manager: they depend on the configuration only."""
-    fresh = _fresh_valid_mark(config) & (
-        pl.col("last_mark_time").is_null() | (pl.col("mark_time") > pl.col("last_mark_time"))
-    )
-    reaches = (pl.col("max_profit") > 0) & (
-        pl.col("pnl") >= config.activation_profit_fraction * pl.col("max_profit")
-    )
-    level = pl.col("peak_pnl") * (1 - config.trail_fraction)
-    lasted = (pl.col("mark_time") - pl.col("breach_since")).dt.total_microseconds()
-    confirmed = pl.col("breach") & (
-        (pl.col("breach_marks") >= config.confirm_marks)
-        | (lasted >= int(config.confirm_seconds * 1_000_000))
-    )
-    return (
-        (
-            fresh.fill_null(False).alias("fresh"),
-            pl.col("hit").fill_null(False),
-            pl.col("breach_marks").fill_null(0),
-        ),
-        (
-            (pl.col("armed").fill_null(False) | (pl.col("fresh") & reaches).fill_null(False)).alias(
-                "armed"
-            ),
-        ),
-        (
-            pl.when(pl.col("fresh") & pl.col("armed"))
-            .then(pl.max_horizontal("peak_pnl", "pnl"))
-            .otherwise(pl.col("peak_pnl"))
-            .alias("peak_pnl"),
-        ),
-        (
-            (pl.col("fresh") & pl.col("armed") & (pl.col("pnl") <= level).fill_null(False)).alias(
-                "breach"
-            ),
-            pl.when(pl.col("armed")).then(level).alias("trailing_level"),
-        ),
-        (
-            pl.when(~pl.col("fresh"))
-            .then(pl.col("breach_marks"))
-            .when(pl.col("breach"))
-            .then(pl.col("breach_marks") + 1)
-            .otherwise(0)
-            .alias("breach_marks"),
-            pl.when(~pl.col("fresh"))
-            .then(pl.col("breach_since"))
-            .when(pl.col("breach"))
-            .then(pl.coalesce("breach_since", "mark_time"))
-            .alias("breach_since"),
-            pl.when(pl.col("fresh"))
-            .then(pl.col("mark_time"))
-            .otherwise(pl.col("last_mark_time"))
-            .alias("last_mark_time"),
-        ),
-        ((pl.col("hit") | confirmed.fill_null(False)).alias("hit"),),
-    )
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+TimeArray = npt.NDArray[np.datetime64]
+
+_NOT_A_TIME: Final = np.datetime64("NaT", "us")
+
+
+@dataclass(frozen=True, slots=True)
+class _Stops:
+    """Every strategy's stop as arrays, one entry per row of the marks: a state machine
+    with one step per cycle, plain array code over a handful of columns. Unknown values are
+    NaN (numbers) and NaT (times): a null profit, maximum profit or spread reads as NaN, and
+    a NaN reads as unknown - a NaN profit is no valid mark, a NaN maximum profit never arms."""
+
+    pnl: FloatArray
+    max_profit: FloatArray
+    mark_time: TimeArray
+    spread_fraction: FloatArray
+    quote_ok: BoolArray
+    armed: BoolArray
+    peak_pnl: FloatArray
+    breach_marks: npt.NDArray[np.int64]
+    breach_since: TimeArray
+    last_mark_time: TimeArray
+    hit: BoolArray
+    trailing_level: FloatArray
+
+    @classmethod
+    def read(cls, rows: pl.DataFrame) -> _Stops:
+        """The marks joined to the last state; a strategy new to the book starts unarmed,
+        with no peak, breach or mark."""
+        return cls(
+            pnl=_numbers(rows["pnl"]),
+            max_profit=_numbers(rows["max_profit"]),
+            mark_time=_times(rows["mark_time"]),
+            spread_fraction=_numbers(rows["spread_fraction"]),
+            quote_ok=_flags(rows["quote_ok"]),
+            armed=_flags(rows["armed"]),
+            peak_pnl=_numbers(rows["peak_pnl"]),
+            breach_marks=np.nan_to_num(rows["breach_marks"].to_numpy(), nan=0).astype(np.int64),
+            breach_since=_times(rows["breach_since"]),
+            last_mark_time=_times(rows["last_mark_time"]),
+            hit=_flags(rows["hit"]),
+            trailing_level=np.full(rows.height, np.nan),
+        )
+
+    def advanced(self, config: TrailingStopConfig) -> _Stops:
+        """The stops after this cycle's marks (see the module docstring)."""
+        fresh = self._fresh_valid(config)
+        reaches = (self.max_profit > 0) & (
+            self.pnl >= config.activation_profit_fraction * self.max_profit
+        )
+        armed = self.armed | (fresh & reaches)
+        moves = fresh & armed
+        peak = np.where(moves, np.fmax(self.peak_pnl, self.pnl), self.peak_pnl)
+        level = peak * (1 - config.trail_fraction)
+        breach = moves & (self.pnl <= level)
+        marks = np.where(fresh, np.where(breach, self.breach_marks + 1, 0), self.breach_marks)
+        since_breach = np.where(np.isnat(self.breach_since), self.mark_time, self.breach_since)
+        since = np.where(fresh, np.where(breach, since_breach, _NOT_A_TIME), self.breach_since)
+        lasted = self.mark_time - since
+        confirmed = breach & (
+            (marks >= config.confirm_marks)
+            | (lasted >= np.timedelta64(int(config.confirm_seconds * 1_000_000), "us"))
+        )
+        return replace(
+            self,
+            armed=armed,
+            peak_pnl=peak,
+            breach_marks=marks,
+            breach_since=since,
+            last_mark_time=np.where(fresh, self.mark_time, self.last_mark_time),
+            hit=self.hit | confirmed,
+            trailing_level=np.where(armed, level, np.nan),
+        )
+
+    def _fresh_valid(self, config: TrailingStopConfig) -> BoolArray:
+        """Marks that may count: profit and time known, every leg quoted, the spread not
+        absurd, and the time after the last counted mark."""
+        fair = self.quote_ok & (self.spread_fraction <= config.max_spread_fraction)
+        known = ~np.isnan(self.pnl) & ~np.isnat(self.mark_time)
+        later = np.isnat(self.last_mark_time) | (self.mark_time > self.last_mark_time)
+        return fair & known & later
+
+    def frames(self, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The state (`STATE_SCHEMA`) and rule 9's context (`v6.decisions.TRAILING_SCHEMA`),
+        which share the hit flags and peaks."""
+        hit = pl.Series("hit", self.hit)
+        peak = pl.Series("peak_pnl", self.peak_pnl, nan_to_null=True)
+        state = pl.DataFrame(
+            [
+                ids,
+                pl.Series("armed", self.armed),
+                peak,
+                pl.Series("breach_marks", self.breach_marks),
+                pl.Series("breach_since", self.breach_since, dtype=UTC_MICROS),
+                pl.Series("last_mark_time", self.last_mark_time, dtype=UTC_MICROS),
+                hit,
+            ]
+        )
+        level = pl.Series("trailing_level", self.trailing_level, nan_to_null=True)
+        context = pl.DataFrame([ids, hit.alias("trailing_hit"), peak.alias("trailing_peak"), level])
+        return state, context
+
+
+def _numbers(column: pl.Series) -> FloatArray:
+    """A numeric column as floats, null (and NaN) as NaN."""
+    return column.to_numpy().astype(np.float64, copy=False)
+
+
+def _flags(column: pl.Series) -> BoolArray:
+    """A boolean column, null as false (with nulls, polars hands out Python objects)."""
+    return column.to_numpy().astype(np.bool_, copy=False)
+
+
+def _times(column: pl.Series) -> TimeArray:
+    """A UTC datetime column as microseconds, null as NaT."""
+    return column.to_numpy().astype("datetime64[us]", copy=False)
 
 
 _MARK_COLUMNS: Final = (
@@ -201,24 +264,3 @@ _MARK_COLUMNS: Final = (
     "spread_fraction",
 )
 """What the stops read of the strategy frame."""
-
-
-def _context(step: pl.DataFrame) -> pl.DataFrame:
-    """Rule 9's context from the advanced stops: columns renamed, cast only when the marks
-    came with other types."""
-    context = pl.DataFrame(
-        [
-            step["strategy_id"],
-            step["hit"].alias("trailing_hit"),
-            step["peak_pnl"].alias("trailing_peak"),
-            step["trailing_level"],
-        ]
-    )
-    return context if context.schema == TRAILING_SCHEMA else context.cast(TRAILING_SCHEMA)
-
-
-def _fresh_valid_mark(config: TrailingStopConfig) -> pl.Expr:
-    """A mark that may count: profit and time known, every leg quoted, spread not absurd."""
-    fair = pl.col("quote_ok") & (pl.col("spread_fraction") <= config.max_spread_fraction)
-    known = pl.col("pnl").is_not_null() & pl.col("mark_time").is_not_null()
-    return (fair & known).fill_null(False)

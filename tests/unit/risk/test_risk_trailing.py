@@ -8,6 +8,7 @@ the peak at P, trails at 0.6 x P (40% given back); a hit needs 3 marks or 60 s.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ import pytest
 from v6.config.risk import TrailingStopConfig
 from v6.decisions import TRAILING_SCHEMA
 from v6.risk import TrailingState, TrailingStopManager, TrailingUpdate
+from v6.risk.trailing_stop import STATE_SCHEMA
 
 START = datetime(2024, 1, 10, 15, tzinfo=UTC)
 MANAGER = TrailingStopManager(TrailingStopConfig())
@@ -111,6 +113,38 @@ def test_marks_with_an_absurd_spread_neither_count_nor_reset() -> None:
     assert unknown[-1].state.frame["breach_marks"].item() == 2
     assert unknown[-1].state.frame["peak_pnl"].item() == 150.0
     assert hit(run([(85.0, 35)], unknown[-1].state))
+
+
+def test_a_nan_profit_is_no_mark_like_a_null_one() -> None:
+    """A NaN profit (a leg marked NaN) neither arms, nor moves the peak, nor breaches, nor
+    resets a breach, nor takes the mark's time: it is ignored exactly like a null one."""
+    state = run([(150.0, 0), (85.0, 5), (85.0, 10)])[-1].state
+    nan = run([(math.nan, 15)], state)
+    null = run([(None, 15)], state)
+
+    assert nan[-1].state.frame.equals(null[-1].state.frame)
+    assert nan[-1].state.frame.equals(state.frame)
+    assert nan[-1].context["trailing_peak"].item() == 150.0
+    assert not run([(math.nan, 0), (math.nan, 5)])[-1].state.frame["armed"].item()
+
+
+def test_a_nan_max_profit_never_arms() -> None:
+    frame = marks(150.0, START).with_columns(max_profit=pl.lit(math.nan))
+    update = MANAGER.update(TrailingState(), frame)
+
+    assert not update.state.frame["armed"].item()
+    assert update.context["trailing_level"].is_null().all()
+
+
+def test_a_state_with_nulls_reads_them_as_a_new_strategy_s() -> None:
+    """Nulls in a state (a row built by hand) mean unarmed, no breach, no hit, no mark."""
+    nulls = pl.DataFrame([("s", None, None, None, None, None, None)], STATE_SCHEMA, orient="row")
+    from_nulls = run([(150.0, 0), (85.0, 5)], TrailingState(nulls))
+    fresh = run([(150.0, 0), (85.0, 5)])
+
+    for a, b in zip(from_nulls, fresh, strict=True):
+        assert a.state.frame.equals(b.state.frame)
+        assert a.context.equals(b.context)
 
 
 def test_a_repeated_mark_counts_once() -> None:
