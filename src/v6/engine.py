@@ -83,8 +83,9 @@ STEP_PAST_SECONDS = 1e-6
 (its last step): a simulated clock asked to move past a closed market jumps to the next open
 (or finishes the run), and a wait for message tokens inside a cycle started at the close
 would carry the rest of that cycle into the next session."""
-REFRESH_SLACK_SECONDS = 1.0
-"""Extra time the sync worker gets before a cycle beyond one snapshot of each queued leg."""
+REFRESH_SLACK_SECONDS = 0.25
+"""Extra time the sync worker gets before a cycle beyond one snapshot of each queued leg (a
+quarter second: a whole one re-snapshotted each leg about four times a cycle)."""
 COMPONENTS = ("broker", "sync", "queue", "decisions", "execution", "writer")
 WAIT_BEAT_SECONDS = 15.0
 """Real seconds between heartbeats while the engine waits for its next cycle: on the real
@@ -347,7 +348,7 @@ class TradingEngine:
     async def _refresh_until(self, deadline: datetime) -> None:
         """Let the clock run to ``deadline``, the sync worker refreshing the queued legs over
         the last stretch: long enough for one snapshot of each (at the sync's rate) plus a
-        second of slack, so each cycle sees every mark fresh while the worker does not wake the
+        little slack, so each cycle sees every mark fresh while the worker does not wake the
         exchange for every snapshot of the whole interval."""
         clock, parts = self.parts.clock, self.parts
         legs = parts.sync.status().queue_legs
