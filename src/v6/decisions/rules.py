@@ -200,21 +200,24 @@ def expiration_pin(config: DecisionsConfig, today: date) -> RulePlan:
 
 def early_assignment(config: DecisionsConfig, today: date) -> RulePlan:
     """4. A short in-the-money leg whose extrinsic value is below the floor, or (a call)
-    below the next dividend before its ex-date: close or roll."""
+    below the next dividend before its ex-date: close or roll.
+
+    The leg columns keep a short ITM leg's extrinsic value and a short ITM call's dividend
+    and days to its ex-date (null on every other leg); the strategy's ``at_risk`` flag is
+    one aggregation over them, so the leg conditions are not evaluated twice."""
     rule = config.early_assignment
     extrinsic, dividend = "early_assignment.extrinsic", "early_assignment.dividend"
     days_to_ex, flag = "early_assignment.days_to_ex_div", "early_assignment.at_risk"
     itm_short = pl.col("is_short") & (pl.col("intrinsic") > 0)
     itm_short_call = itm_short & pl.col("is_call")
-    days = (pl.col("ex_div_date") - pl.lit(today)).dt.total_days()
+    days = pl.col(days_to_ex)
     dividend_risk = (
-        itm_short_call
+        (pl.col(dividend) > pl.col(extrinsic))
         & (pl.col("ex_div_date") <= pl.col("expiry"))
         & (days > 0)
         & (days <= rule.ex_dividend_days)
-        & (pl.col("ex_div_amount") > pl.col("extrinsic"))
     )
-    floor_risk = itm_short & (pl.col("extrinsic") < rule.min_extrinsic)
+    floor_risk = pl.col(extrinsic) < rule.min_extrinsic
 
     def describe(values: Values) -> str:
         left = _num(values, extrinsic)
@@ -242,14 +245,15 @@ def early_assignment(config: DecisionsConfig, today: date) -> RulePlan:
         leg_columns=(
             pl.when(itm_short).then(pl.col("extrinsic")).alias(extrinsic),
             pl.when(itm_short_call).then(pl.col("ex_div_amount")).alias(dividend),
-            pl.when(itm_short_call).then(days).alias(days_to_ex),
-            (dividend_risk | floor_risk).fill_null(False).alias(flag),
+            pl.when(itm_short_call)
+            .then((pl.col("ex_div_date") - pl.lit(today)).dt.total_days())
+            .alias(days_to_ex),
         ),
         aggregations=(
             pl.col(extrinsic).min(),
             pl.col(dividend).max(),
-            pl.col(days_to_ex).min(),
-            pl.col(flag).any(),
+            days.min(),
+            (dividend_risk | floor_risk).fill_null(False).any().alias(flag),
         ),
     )
 
