@@ -27,6 +27,7 @@ from enum import StrEnum
 
 import polars as pl
 
+from v6.book import run_plan
 from v6.config.risk import PortfolioLimits
 from v6.decisions.rules import LIMIT_TARGET_SCHEMA
 from v6.domain import Greeks, IntentKind, OptionContract, OrderIntent, Strategy
@@ -131,13 +132,13 @@ class Exposure:
         """The exposure of a strategy frame (`v6.book.summarize`), managed or not: column
         sums (unknown Greeks count as zero) and the maximum loss per underlying of the
         strategies whose maximum loss is known."""
-        known = strategies
+        known = strategies.lazy()
         if strategies["max_loss"].null_count():
-            known = strategies.filter(pl.col("max_loss").is_not_null())
-        by_symbol = known.group_by("underlying").agg(pl.col("max_loss").sum())
+            known = known.filter(pl.col("max_loss").is_not_null())
+        by_symbol = run_plan(known.group_by("underlying").agg(pl.col("max_loss").sum()))
         return cls(
             open_strategies=strategies.height,
-            max_loss_by_symbol=tuple(sorted(by_symbol.iter_rows())),
+            max_loss_by_symbol=tuple(sorted(by_symbol.rows())),
             **{name: _total(strategies[name]) for name in ("delta", "gamma", "theta", "vega")},
         )
 
