@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
 from v6.brokers.types import Quote
 from v6.domain import Greeks, OptionContract, Right
+from v6.store import Store, StoreLocation
+from v6.store.records import trade_date
 from v6.sync.marks import MarkBook
 from v6.sync.snapshots import snapshot_table
 
@@ -64,3 +68,28 @@ def test_a_leg_without_greeks_records_none(
 
     assert all(call[name] is None for name in GREEKS_COLUMNS)
     assert call["mark"] == pytest.approx(2.05)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2024, 3, 10, 4, 59, tzinfo=UTC),  # 23:59 EST on the 9th
+        datetime(2024, 3, 10, 5, 0, tzinfo=UTC),  # midnight EST, the day clocks go forward
+        datetime(2024, 3, 11, 3, 59, tzinfo=UTC),  # 23:59 EDT on the 10th
+        datetime(2024, 11, 3, 3, 59, tzinfo=UTC),  # 23:59 EDT on the 2nd
+        datetime(2024, 11, 3, 5, 30, tzinfo=UTC),  # 01:30 EDT, the day clocks go back
+        datetime(2024, 11, 3, 6, 30, tzinfo=UTC),  # 01:30 EST, the same day
+        datetime(2024, 11, 4, 4, 59, tzinfo=UTC),  # 23:59 EST on the 3rd
+    ],
+)
+def test_recorded_snapshots_fall_on_the_new_york_trade_date(tmp_path: Path, at: datetime) -> None:
+    store = Store(StoreLocation(str(tmp_path)), "engine")
+    marks = MarkBook()
+    marks.apply([Quote(PUT, at, 2.00, 2.10, 2.05, 10, 12, 0.18, None, 512.0)], at)
+
+    store.snapshots.record_frame(snapshot_table(marks, np.array([0]), {0: ("a",)}))
+    store.flush()
+
+    recorded = store.snapshots.day(trade_date(at))
+    assert recorded.num_rows == 1
+    assert recorded.column("trade_date").type == pa.date32()

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-import numpy as np
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from v6.domain import Greeks, OptionContract, Position
 from v6.store.catalog import POSITION_SNAPSHOTS, POSITIONS
-from v6.store.records import LegSnapshot, trade_date, utc
+from v6.store.records import EXCHANGE_TIME_ZONE, LegSnapshot, utc
 from v6.store.repositories._base import (
     Repository,
     Row,
@@ -70,14 +69,10 @@ class SnapshotRepository(Repository):
         return {(s.strategy_id, s.contract.occ_symbol): s for s in found}
 
 
-def _trade_dates(at: pa.ChunkedArray) -> pa.Array:
-    """The `trade_date` of each UTC time (null for null), worked out once per distinct time:
-    a cycle's snapshots share a few."""
-    times, each = np.unique(at.to_numpy(), return_inverse=True)
-    dates = [
-        None if np.isnat(time) else trade_date(time.item().replace(tzinfo=UTC)) for time in times
-    ]
-    return pa.array([dates[index] for index in each.tolist()], type=pa.date32())
+def _trade_dates(at: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The `trade_date` of each UTC time (null for null): the New York calendar date, as
+    Arrow's time-zone conversion gives it (one cast for the whole column)."""
+    return at.cast(pa.timestamp("us", EXCHANGE_TIME_ZONE.key)).cast(pa.date32())
 
 
 def _position_row(position: Position, at: datetime) -> Row:
