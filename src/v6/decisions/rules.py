@@ -354,14 +354,24 @@ def _next_events(config: DecisionsConfig, today: date) -> tuple[date | None, dic
     return market, per_symbol
 
 
+def _days_to_next_event(config: DecisionsConfig, today: date) -> pl.Expr:
+    """Calendar days from ``today`` to the next event concerning each strategy's underlying
+    (null when none is coming), counted once per trading date: a literal when no symbol
+    has events of its own."""
+    market, per_symbol = _next_events(config, today)
+    market_days = None if market is None else (market - today).days
+    if not per_symbol:
+        return pl.lit(market_days, dtype=pl.Int64())
+    days = {symbol: (day - today).days for symbol, day in per_symbol.items()}
+    return pl.col("underlying").replace_strict(
+        days, default=pl.lit(market_days, dtype=pl.Int64()), return_dtype=pl.Int64()
+    )
+
+
 def event(config: DecisionsConfig, today: date) -> RulePlan:
     """8. A calendar event (config) on or before the last expiry and within ``days_before``
-    days: close before it."""
+    days: close before it. The days to the last expiry are the largest leg DTE."""
     rule = config.event
-    market, per_symbol = _next_events(config, today)
-    next_event = pl.col("underlying").replace_strict(
-        per_symbol, default=pl.lit(market, dtype=pl.Date()), return_dtype=pl.Date()
-    )
     days_to_event, days_to_expiry = "event.days_to_event", "event.days_to_expiry"
 
     def describe(values: Values) -> str:
@@ -380,10 +390,8 @@ def event(config: DecisionsConfig, today: date) -> RulePlan:
         inputs=(days_to_event, days_to_expiry),
         describe=describe,
         thresholds={"days_before": float(rule.days_before)},
-        columns=(
-            (next_event - pl.lit(today)).dt.total_days().alias(days_to_event),
-            (pl.col("last_expiry") - pl.lit(today)).dt.total_days().alias(days_to_expiry),
-        ),
+        aggregations=(pl.col("dte").max().alias(days_to_expiry),),
+        columns=(_days_to_next_event(config, today).alias(days_to_event),),
     )
 
 
