@@ -34,6 +34,7 @@ _MARK_ROWS_SCHEMA: Final = pl.Schema(
     {name: BOOK_SCHEMA[name] for name in CONTRACT_KEY} | {MARK_ROW: pl.Int64()}
 )
 _BOOK_COLUMNS: Final = BOOK_SCHEMA.names()
+_NO_QUOTES: Final = QUOTES_SCHEMA.to_frame()
 _HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
 
 
@@ -70,8 +71,7 @@ class BookFrames:
 
     def _rows_of(self, strategies: list[Strategy]) -> pl.DataFrame:
         unmanaged = {s.strategy_id for s in strategies if is_unmanaged(s)}
-        no_quotes = QUOTES_SCHEMA.to_frame()
-        book = build_book(strategies, no_quotes, dividends=self._dividends, unmanaged=unmanaged)
+        book = build_book(strategies, _NO_QUOTES, dividends=self._dividends, unmanaged=unmanaged)
         contracts = {leg.contract for strategy in strategies for leg in strategy.legs}
         return book.drop(QUOTE_COLUMNS).join(self._mark_rows(contracts), on=list(CONTRACT_KEY))
 

@@ -369,8 +369,10 @@ class PositionSync:
         strategies holding it; in flight counts as beyond a trigger) and its weight."""
         distances = np.full(len(self._marks), np.nan)
         np.fmin.at(distances, self._legs.leg_rows, self._legs.distances(activity))
-        streamed = self._marks.rows(self._streamer.lines)
-        members = self._legs.rows[~np.isin(self._legs.rows, streamed)]
+        streamed_rows = self._marks.rows(self._streamer.lines)
+        streamed = np.zeros(len(self._marks), dtype=bool)
+        streamed[streamed_rows] = True
+        members = self._legs.rows[~streamed[self._legs.rows]]
         fraction = self._config.priority_distance_fraction
         self._queue.update(members, weights_for(distances[members], fraction), distances[members])
 
