@@ -63,8 +63,8 @@ IntArray = npt.NDArray[np.int64]
 UIntArray = npt.NDArray[np.uint64]
 
 _MICROS_PER_YEAR = 365.0 * 86_400.0 * 1e6
-_BID_SALT = 0xB1D
-_ASK_SALT = 0xA5C
+_SIDE_SALTS = np.array([[0xB1D], [0xA5C]], dtype=np.uint64)
+"""Salts of the bid and ask sizes' keys, as a column: both sides are drawn in one pass."""
 _CONTRACT_CACHE = 65_536
 
 
@@ -77,29 +77,6 @@ class ChainQuotes:
     strike: FloatArray
     is_call: BoolArray
     quotes: QuoteBatch
-
-
-@dataclass(frozen=True, slots=True)
-class _Contract:
-    """What pricing needs from an OptionContract, cached per contract."""
-
-    symbol: str
-    expiry: date
-    strike: float
-    is_call: bool
-    whole_dollar: bool
-
-
-@functools.lru_cache(maxsize=_CONTRACT_CACHE)
-def _contract(contract: OptionContract) -> _Contract:
-    strike = float(contract.strike)
-    return _Contract(
-        contract.underlying,
-        contract.expiry,
-        strike,
-        contract.is_call,
-        bool(is_listed_strike(strike)),
-    )
 
 
 def _epoch_micros(moment: datetime) -> int:
@@ -115,6 +92,31 @@ def _option_keys(slice_key: UIntArray, strike: FloatArray, is_call: BoolArray) -
     thousandths = np.round(strike * 1000.0).astype(np.uint64)
     right = is_call.astype(np.uint64)
     return mix_keys(slice_key ^ (thousandths << np.uint64(1)) ^ right, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Contract:
+    """What pricing needs from an OptionContract, cached per contract."""
+
+    symbol: str
+    expiry: date
+    strike: float
+    is_call: bool
+    whole_dollar: bool
+    key: int
+    """The option's 64-bit identity (``_option_keys``), which its quote sizes are drawn from."""
+
+
+@functools.lru_cache(maxsize=_CONTRACT_CACHE)
+def _contract(contract: OptionContract) -> _Contract:
+    strike = float(contract.strike)
+    symbol, expiry, is_call = contract.underlying, contract.expiry, contract.is_call
+    key = _option_keys(
+        np.array([_slice_key(symbol, expiry)], dtype=np.uint64),
+        np.array([strike]),
+        np.array([is_call]),
+    )
+    return _Contract(symbol, expiry, strike, is_call, bool(is_listed_strike(strike)), int(key[0]))
 
 
 @dataclass
@@ -143,6 +145,16 @@ class _Slices:
     escrowed: FloatArray
     scale: FloatArray
     listed: BoolArray
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """The options to price, element-wise aligned; ``index`` points into the `_Slices`."""
+
+    index: IntArray
+    strike: FloatArray
+    is_call: BoolArray
+    whole_dollar: BoolArray
     key: UIntArray
 
 
@@ -295,12 +307,14 @@ class SimulatedMarket:
         pairs = [(info.symbol, info.expiry) for info in infos]
         unique = list(dict.fromkeys(pairs))
         position = {pair: i for i, pair in enumerate(unique)}
-        slices = self._slices(unique)
-        index = np.array([position[pair] for pair in pairs], dtype=np.int64)
-        strike = np.array([info.strike for info in infos], dtype=np.float64)
-        is_call = np.array([info.is_call for info in infos], dtype=np.bool_)
-        whole = np.array([info.whole_dollar for info in infos], dtype=np.bool_)
-        return self._price(slices, index, strike, is_call, whole)
+        options = _Options(
+            index=np.array([position[pair] for pair in pairs], dtype=np.int64),
+            strike=np.array([info.strike for info in infos], dtype=np.float64),
+            is_call=np.array([info.is_call for info in infos], dtype=np.bool_),
+            whole_dollar=np.array([info.whole_dollar for info in infos], dtype=np.bool_),
+            key=np.array([info.key for info in infos], dtype=np.uint64),
+        )
+        return self._price(self._slices(unique), options)
 
     def chain(
         self, symbol: str, expiries: Sequence[date] | None = None, within: float | None = None
@@ -317,8 +331,15 @@ class SimulatedMarket:
         is_call = np.concatenate(
             [np.repeat([True, False], grid.size) for grid in grids] or [np.zeros(0, np.bool_)]
         )
-        slices = self._slices([(symbol, expiry) for expiry in chosen])
-        quotes = self._price(slices, index, strike, is_call, np.ones(strike.size, np.bool_))
+        slice_keys = np.array([_slice_key(symbol, expiry) for expiry in chosen], np.uint64)
+        options = _Options(
+            index=index,
+            strike=strike,
+            is_call=is_call,
+            whole_dollar=np.ones(strike.size, np.bool_),
+            key=_option_keys(slice_keys[index], strike, is_call),
+        )
+        quotes = self._price(self._slices([(symbol, expiry) for expiry in chosen]), options)
         expiry_of_row = tuple(chosen[i] for i in index.tolist())
         return ChainQuotes(symbol, expiry_of_row, strike, is_call, quotes)
 
@@ -338,9 +359,7 @@ class SimulatedMarket:
         count = len(pairs)
         years, spot, escrowed = np.zeros(count), np.full(count, np.nan), np.full(count, np.nan)
         scale, listed = np.ones(count), np.zeros(count, np.bool_)
-        keys = np.zeros(count, np.uint64)
         for i, (symbol, expiry) in enumerate(pairs):
-            keys[i] = _slice_key(symbol, expiry)
             close = session.expiry_close.get(expiry)
             if symbol not in session.paths:
                 continue
@@ -351,7 +370,7 @@ class SimulatedMarket:
             years[i] = (close - now) / _MICROS_PER_YEAR
             escrowed[i] = spot[i] - self._dividend_value(symbol, expiry, now)
             scale[i] = session.scales[symbol]
-        return _Slices(years, spot, escrowed, scale, listed, keys)
+        return _Slices(years, spot, escrowed, scale, listed)
 
     def _dividend_value(self, symbol: str, expiry: date, now: int) -> float:
         session = self._current
@@ -366,35 +385,30 @@ class SimulatedMarket:
         discount = np.exp(-session.inputs.rate * (ex_times - now) / _MICROS_PER_YEAR)
         return float(np.dot(amounts, discount))
 
-    def _price(
-        self,
-        slices: _Slices,
-        index: IntArray,
-        strike: FloatArray,
-        is_call: BoolArray,
-        whole_dollar: BoolArray,
-    ) -> QuoteBatch:
-        rate = self.rate
+    def _price(self, slices: _Slices, options: _Options) -> QuoteBatch:
+        rate, index, strike = self.rate, options.index, options.strike
         years, escrowed = slices.years[index], slices.escrowed[index]
         forward = escrowed * np.exp(rate * years)
         with np.errstate(invalid="ignore", divide="ignore"):
             vol = self._surface.vol(self.vix, np.log(strike / forward), years, slices.scale[index])
-        listed = slices.listed[index] & whole_dollar
+        listed = slices.listed[index] & options.whole_dollar
         vol[~listed] = np.nan
-        greeks = bsm_price_greeks(escrowed, strike, years, rate, 0.0, vol, is_call)
+        greeks = bsm_price_greeks(escrowed, strike, years, rate, 0.0, vol, options.is_call)
         abs_delta = np.abs(greeks.delta)
         width = self._spreads.width(greeks.vega / 100.0, abs_delta, years)
         bid, ask = quote_sides(greeks.price, width)
-        option_keys = _option_keys(slices.key[index], strike, is_call)
-        keys = mix_keys(option_keys ^ np.uint64(_epoch_micros(self.now)), self._config.seed)
+        keys = mix_keys(options.key ^ np.uint64(_epoch_micros(self.now)), self._config.seed)
         sizes_mean = np.where(listed, mean_size(abs_delta, years), 0.0)
+        bid_size, ask_size = np.where(
+            listed, quote_sizes(sizes_mean, mix_keys(keys ^ _SIDE_SALTS, 0)), 0
+        )
         return QuoteBatch(
             time=self.now,
             bid=bid,
             ask=ask,
             last=last_price(greeks.price, bid, ask),
-            bid_size=np.where(listed, quote_sizes(sizes_mean, mix_keys(keys, _BID_SALT)), 0),
-            ask_size=np.where(listed, quote_sizes(sizes_mean, mix_keys(keys, _ASK_SALT)), 0),
+            bid_size=bid_size,
+            ask_size=ask_size,
             iv=vol,
             delta=greeks.delta,
             gamma=greeks.gamma,
