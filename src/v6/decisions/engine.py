@@ -66,9 +66,10 @@ _RECORD_COLUMNS: Final = (
 
 IntArray = npt.NDArray[np.int64]
 _ACTION_CODES: Final = {action: code for code, action in enumerate(Action)}
-_EXIT_CODES: Final = [
-    _ACTION_CODES[action] for action in (Action.CLOSE, Action.ROLL, Action.REDUCE)
-]
+_IS_EXIT: Final = np.array(
+    [action in (Action.CLOSE, Action.ROLL, Action.REDUCE) for action in Action]
+)
+"""Whether an action code is an exit (what the market veto may hold), by code."""
 
 _HOLD_ACTION: Final = Action.HOLD.value
 HOLD_RULE: Final = "hold"
@@ -309,27 +310,32 @@ def _managed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
-    frame = frame.hstack([pl.Series("halted", [context.halted] * frame.height, pl.Boolean())])
-    frame = _attach(frame, context.trailing, TRAILING_SCHEMA)
-    return _attach(frame, context.limit_targets, LIMIT_TARGET_SCHEMA)
+    """``frame`` with the cycle's context columns beside it, in one step."""
+    return frame.hstack(
+        [
+            pl.Series("halted", [context.halted] * frame.height, pl.Boolean()),
+            *_aligned(frame, context.trailing, TRAILING_SCHEMA),
+            *_aligned(frame, context.limit_targets, LIMIT_TARGET_SCHEMA),
+        ]
+    )
 
 
-def _attach(frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
-    """``frame`` with ``side``'s columns of ``schema`` by strategy_id: nulls when there is no
-    side or it is empty, side by side when ``side`` lists the same strategies in the same
-    order (the trailing-stop context does), else a left join."""
-    names = schema.names()
+def _aligned(frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema) -> list[pl.Series]:
+    """``side``'s columns of ``schema`` (bar strategy_id), row for row with ``frame``: nulls
+    when there is no side or it is empty, taken as they are when ``side`` lists the same
+    strategies in the same order (the trailing-stop context does), else by a left join (the
+    first row of a strategy listed twice)."""
+    names = schema.names()[1:]
     if side is None or side.height == 0:
-        return frame.hstack(
-            [pl.Series(name, [None] * frame.height, schema[name]) for name in names[1:]]
-        )
-    side = side[names]
-    if side.schema != schema:
-        side = side.cast(schema)
+        return [pl.Series(name, [None] * frame.height, schema[name]) for name in names]
     if side["strategy_id"].equals(frame["strategy_id"]):
-        return frame.hstack(side[names[1:]])
+        return [side[name].cast(schema[name]) for name in names]
+    side = side[schema.names()].cast(schema)
     unique = side.unique("strategy_id", keep="first", maintain_order=True)
-    return frame.join(unique, on="strategy_id", how="left", maintain_order="left")
+    joined = frame[["strategy_id"]].join(
+        unique, on="strategy_id", how="left", maintain_order="left"
+    )
+    return [joined[name] for name in names]
 
 
 def _read_by(plan: RulePlan) -> tuple[str, ...]:
@@ -385,7 +391,7 @@ def _resolve(
     vetoed = (
         config.market_veto.enabled
         & (winner + 1 > LAST_UNVETOED_PRIORITY)
-        & np.isin(action, _EXIT_CODES)
+        & _IS_EXIT[action]
         & frame["market_absurd"].to_numpy()
     )
     return _named(plans, winner, action, vetoed, roll_to_close & ~vetoed)

@@ -23,6 +23,7 @@ from v6.config.decisions import (
 )
 from v6.decisions import (
     DECISION_COLUMNS,
+    LIMIT_TARGET_SCHEMA,
     RULES,
     VETO_RULE,
     CycleContext,
@@ -205,6 +206,45 @@ def test_unknown_strategies_and_rules_are_named_in_the_error() -> None:
         cycle.explain("nope")
     with pytest.raises(LookupError, match="'nope'"):
         cycle.verdicts("nope")
+
+
+@pytest.mark.parametrize("order", [("a", "b", "c"), ("c", "a", "b")])
+def test_context_rows_meet_their_own_strategy_in_any_order(order: tuple[str, ...]) -> None:
+    """The trailing-stop and limit contexts reach each strategy by id, whether they list the
+    book's strategies in its order or another (with strategies missing, unknown or listed
+    twice, and other column types): only "b" is hit and "c" is reduced."""
+    book = book_of(*(spread(name, **QUIET, short=440 - 20 * i) for i, name in enumerate(order)))
+    trailing = pl.DataFrame(
+        {
+            "strategy_id": ["x", "c", "b", "b"],
+            "trailing_hit": [True, False, True, False],
+            "trailing_peak": [1.0, 2.0, 150.0, 4.0],
+            "trailing_level": [1.0, 2.0, 90.0, 4.0],
+        },
+        schema_overrides={"trailing_peak": pl.Float32},
+    )
+    targets = pl.DataFrame(
+        [("c", "delta", 200.0, 260.0, 120.0)], schema=LIMIT_TARGET_SCHEMA, orient="row"
+    )
+    aligned = pl.DataFrame({"strategy_id": list(order)}).join(
+        trailing.unique("strategy_id", keep="first"),
+        on="strategy_id",
+        how="left",
+        maintain_order="left",
+    )
+
+    for context in (trailing, aligned):
+        cycle = decide(book, trailing=context, limit_targets=targets)
+        frame = cycle.frame.sort("strategy_id")
+
+        assert frame["trailing_hit"].to_list() == [None, True, False]
+        assert frame["trailing_peak"].to_list() == [None, 150.0, 2.0]
+        assert frame.schema["trailing_peak"] == pl.Float64
+        assert frame["limit_name"].to_list() == [None, None, "delta"]
+        assert {d.strategy_id: d.rule for d in cycle.actionable()} == {
+            "b": "trailing_stop",
+            "c": "portfolio_limit",
+        }
 
 
 def test_the_context_wants_an_aware_time() -> None:
