@@ -30,9 +30,6 @@ _STATIC_SCHEMA: Final = pl.Schema(
     {name: dtype for name, dtype in BOOK_SCHEMA.items() if name not in QUOTE_COLUMNS}
     | {MARK_ROW: pl.Int64()}
 )
-_MARK_ROWS_SCHEMA: Final = pl.Schema(
-    {name: BOOK_SCHEMA[name] for name in CONTRACT_KEY} | {MARK_ROW: pl.Int64()}
-)
 _BOOK_COLUMNS: Final = BOOK_SCHEMA.names()
 _NO_QUOTES: Final = QUOTES_SCHEMA.to_frame()
 _HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
@@ -72,25 +69,31 @@ class BookFrames:
     def _rows_of(self, strategies: list[Strategy]) -> pl.DataFrame:
         unmanaged = {s.strategy_id for s in strategies if is_unmanaged(s)}
         book = build_book(strategies, _NO_QUOTES, dividends=self._dividends, unmanaged=unmanaged)
-        contracts = {leg.contract for strategy in strategies for leg in strategy.legs}
-        return book.drop(QUOTE_COLUMNS).join(self._mark_rows(contracts), on=list(CONTRACT_KEY))
+        rows = self._mark_rows(book, strategies)
+        return book.drop(QUOTE_COLUMNS).hstack([pl.Series(MARK_ROW, rows, pl.Int64)])
 
-    def _mark_rows(self, contracts: Iterable[OptionContract]) -> pl.DataFrame:
-        """The CONTRACT_KEY columns of each contract and its `MarkBook` row."""
-        keys = [
-            (
-                contract.underlying,
-                contract.expiry,
-                float(contract.strike),
-                contract.right.value,
-                contract.multiplier,
-                self._marks.row(contract),
-            )
-            for contract in contracts
-        ]
-        return pl.DataFrame(keys, schema=_MARK_ROWS_SCHEMA, orient="row")
+    def _mark_rows(self, book: pl.DataFrame, strategies: list[Strategy]) -> IntArray:
+        """The `MarkBook` row of each book row's contract, found by its CONTRACT_KEY columns."""
+        rows = {
+            _key(leg.contract): self._marks.row(leg.contract)
+            for strategy in strategies
+            for leg in strategy.legs
+        }
+        keys = zip(*(book.get_column(name).to_list() for name in CONTRACT_KEY), strict=True)
+        return np.fromiter((rows[key] for key in keys), dtype=np.int64, count=book.height)
 
     def book(self) -> pl.DataFrame:
         """The book frame with the mark book's current values."""
         quotes = self._marks.quote_columns(self._rows)
         return self._static.hstack(quotes)[_BOOK_COLUMNS]
+
+
+def _key(contract: OptionContract) -> tuple[object, ...]:
+    """The contract's CONTRACT_KEY values as the book frame holds them."""
+    return (
+        contract.underlying,
+        contract.expiry,
+        float(contract.strike),
+        contract.right.value,
+        contract.multiplier,
+    )
