@@ -8,8 +8,9 @@ UTC strings.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from v6.brokers.events import ExecutionEvent
 from v6.brokers.sim.account import Account, Holding
@@ -27,6 +28,32 @@ from v6.brokers.types import (
 from v6.domain import Contract, OptionContract, StockContract
 
 Json = dict[str, Any]
+Frozen = TypeVar("Frozen")
+
+
+class KeptJson(Generic[Frozen]):
+    """``encode`` of frozen objects (specs, executions), kept per object: every state journaled
+    writes the session's orders and executions again, mostly the very same objects.
+
+    Kept by identity, not equality: equal objects may still write different JSON (``0.0`` and
+    ``-0.0``, ``1`` and ``1.0`` compare equal). Each entry holds its object, so its id is not
+    reused while kept; all are dropped when ``limit`` is reached. The returned dict is shared:
+    callers must not change it."""
+
+    def __init__(self, encode: Callable[[Frozen], Json], limit: int = 4_096) -> None:
+        self._encode = encode
+        self._limit = limit
+        self._kept: dict[int, tuple[Frozen, Json]] = {}
+
+    def __call__(self, value: Frozen) -> Json:
+        found = self._kept.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        if len(self._kept) >= self._limit:
+            self._kept.clear()
+        encoded = self._encode(value)
+        self._kept[id(value)] = (value, encoded)
+        return encoded
 
 
 def time_to_json(value: datetime) -> str:
@@ -84,10 +111,13 @@ def spec_from_json(data: Json) -> OrderSpec:
     )
 
 
+_kept_spec_json = KeptJson(spec_to_json)
+
+
 def order_to_json(order: SimOrder) -> Json:
     return {
         "order_id": order.order_id,
-        "spec": spec_to_json(order.spec),
+        "spec": _kept_spec_json(order.spec),
         "status": order.status.value,
         "parent_id": order.parent_id,
         "filled": order.filled,

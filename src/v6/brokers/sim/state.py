@@ -39,8 +39,12 @@ def _generator_from(state: dict[str, Any]) -> np.random.Generator:
     return np.random.Generator(bit_generator)
 
 
-def _execution_to_json(execution: ExecutionEvent) -> dict[str, Any]:
+def execution_to_json(execution: ExecutionEvent) -> dict[str, Any]:
+    """An execution with its commission (``to_json`` keeps each execution's JSON)."""
     return {**codec.execution_to_json(execution), "commission": execution.commission}
+
+
+_kept_execution_json = codec.KeptJson(execution_to_json)
 
 
 def _execution_from_json(data: dict[str, Any]) -> ExecutionEvent:
@@ -167,7 +171,7 @@ class ExchangeState:
             "outage_until": None
             if self.outage_until is None
             else codec.time_to_json(self.outage_until),
-            "executions": [_execution_to_json(e) for e in self.executions],
+            "executions": [_kept_execution_json(e) for e in self.executions],
         }
 
     @classmethod
