@@ -38,7 +38,7 @@ import dataclasses
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -164,11 +164,9 @@ def reconcile(
     changes: defaultdict[str, dict[OptionContract, int]] = defaultdict(dict)
     conflicts: list[_Conflict] = []
     adopted: list[Strategy] = []
-    for contract in sorted({*expected, *options} - busy, key=lambda c: c.occ_symbol):
+    for contract in _discrepant(expected, options, busy):
         holders, actual = expected.get(contract, {}), options.get(contract, 0)
         local = sum(holders.values())
-        if local == actual:
-            continue
         if local == 0:
             strategy = _adopt(contract, actual, broker.positions, today, now)
             adopted.append(strategy)
@@ -216,6 +214,24 @@ def _local_quantities(held: Iterable[Strategy]) -> dict[OptionContract, dict[str
         for leg in strategy.legs:
             expected[leg.contract][strategy.strategy_id] = leg.quantity * strategy.quantity
     return dict(expected)
+
+
+def _discrepant(
+    expected: Mapping[OptionContract, Mapping[str, int]],
+    options: Mapping[OptionContract, int],
+    busy: Collection[OptionContract],
+) -> list[OptionContract]:
+    """The contracts outside ``busy`` whose local and broker quantities differ, by OCC symbol
+    (only those are sorted: an OCC symbol is formatted anew each time it is asked for)."""
+    return sorted(
+        (
+            contract
+            for contract in {*expected, *options}
+            if contract not in busy
+            and sum(expected.get(contract, {}).values()) != options.get(contract, 0)
+        ),
+        key=lambda c: c.occ_symbol,
+    )
 
 
 def _broker_quantities(
