@@ -31,6 +31,7 @@ from v6.brokers import (
     QuoteEvent,
     Severity,
 )
+from v6.brokers.sim.account import Holding
 from v6.domain import Greeks, StockContract
 
 
@@ -164,12 +165,24 @@ def test_whole_dollar_strikes_inside_the_grid_and_held_contracts_stay_listed() -
     run(scenario())
 
 
+def test_an_option_off_the_grid_is_listed_while_the_account_holds_it() -> None:
+    sim, _ = open_fake()
+    exchange, holdings = sim.exchange, sim.exchange.state.account.holdings
+    assert not exchange.is_listed(put(390.5))
+    holdings[put(390.5)] = Holding(-1, 100.0)
+    assert exchange.is_listed(put(390.5))
+    del holdings[put(390.5)]
+    assert not exchange.is_listed(put(390.5))
+
+
 def test_the_chain_follows_the_listed_expiries_from_day_to_day() -> None:
     tuesday = MONDAY + timedelta(days=1)
     sim, _ = open_fake(FakeMarket(expiries=(tuesday, FRIDAY)))
     exchange = sim.exchange
     assert exchange.option_chain("SPY").expirations == (tuesday, FRIDAY)
     assert exchange.option_chain("SPY") == exchange.option_chain("SPY")
+    assert exchange.is_listed(put(390, expiry=tuesday))
     wednesday_open = exchange.now + timedelta(days=2)
     exchange.advance_to(wednesday_open, skip_idle=True)
     assert exchange.option_chain("SPY").expirations == (FRIDAY,)
+    assert not exchange.is_listed(put(390, expiry=tuesday))

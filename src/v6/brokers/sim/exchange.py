@@ -21,11 +21,12 @@ sink the broker binds. After every call that changed anything, the state is jour
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 from v6.brokers.errors import ContractNotFoundError
 from v6.brokers.events import BrokerEvent, ConnectionEvent, ErrorEvent, OrderStatusEvent, QuoteEvent
@@ -58,6 +59,11 @@ from v6.market.quotes import MarketView
 
 DEFAULT_ACCOUNT_ID = "SIM0001"
 OPTION_MULTIPLIER = 100
+_Listing = Literal["listed", "if held", "unlisted"]
+"""An option today: on the market's grid (or a whole dollar within it); off it, so listed only
+while the account holds it; or not listed at all (unknown underlying or expiry)."""
+_grid_strike = functools.lru_cache(maxsize=65_536)(normalise_strike)
+"""The market's strikes as contract strikes: the same few hundred values, day after day."""
 Dividends = Mapping[str, Mapping[date, float]]
 """Underlying -> ex-dividend date -> cash dividend per share (default: the market's schedule,
 ``v6.market.dividends``: the shipped history, projected past its end)."""
@@ -117,6 +123,8 @@ class SimExchange:
         self._streams: dict[Contract, int] = {}
         self._dividends = dividends
         self._strikes: dict[tuple[str, date], frozenset[Decimal]] = {}
+        self._listings: dict[OptionContract, _Listing] = {}
+        """Today's listing per option asked about (like ``_strikes``, dropped each new day)."""
         self._chains: dict[str, OptionChainParams] = {}
         """Today's chain parameters per symbol (like ``_strikes``, dropped at each new day)."""
         self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
@@ -179,17 +187,29 @@ class SimExchange:
     # -- contracts and quotes ---------------------------------------------------------------
 
     def is_listed(self, contract: Contract) -> bool:
-        symbols = self._market.symbols
         if isinstance(contract, StockContract):
-            return contract.symbol in symbols
-        if contract.underlying not in symbols or contract.multiplier != OPTION_MULTIPLIER:
-            return False
+            return contract.symbol in self._market.symbols
+        listing = self._listings.get(contract)
+        if listing is None:
+            listing = self._listings[contract] = self._listing(contract)
+        return listing == "listed" or (
+            listing == "if held" and contract in self._state.account.holdings
+        )
+
+    def _listing(self, contract: OptionContract) -> _Listing:
+        if (
+            contract.underlying not in self._market.symbols
+            or contract.multiplier != OPTION_MULTIPLIER
+        ):
+            return "unlisted"
         strikes = self._listed_strikes(contract.underlying, contract.expiry)
-        if not strikes or contract.strike in strikes:
-            return contract.strike in strikes
+        if contract.strike in strikes:
+            return "listed"
+        if not strikes:
+            return "unlisted"
         whole_dollar = contract.strike == contract.strike.to_integral_value()
         within_grid = min(strikes) <= contract.strike <= max(strikes)
-        return (whole_dollar and within_grid) or contract in self._state.account.holdings
+        return "listed" if whole_dollar and within_grid else "if held"
 
     def _listed_strikes(self, symbol: str, expiry: date) -> frozenset[Decimal]:
         """Today's strike grid of one expiry (empty when the expiry is not listed).
@@ -202,7 +222,7 @@ class SimExchange:
         if key not in self._strikes:
             listed = expiry in self._market.expirations(symbol)
             strikes = self._market.strikes(symbol, expiry) if listed else ()
-            self._strikes[key] = frozenset(normalise_strike(strike) for strike in strikes)
+            self._strikes[key] = frozenset(map(_grid_strike, strikes))
         return self._strikes[key]
 
     def require_listed(self, contracts: Sequence[Contract], req_id: int = -1) -> None:
@@ -357,6 +377,7 @@ class SimExchange:
             self._close_session(self._state.session_day, closing)
             self._state.session_day = day
             self._strikes.clear()
+            self._listings.clear()
             self._chains.clear()
         if self.faults.outage_starts():
             self._lose_connectivity(RANDOM_OUTAGE_SECONDS)
