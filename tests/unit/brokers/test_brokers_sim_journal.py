@@ -271,3 +271,13 @@ def test_an_advance_between_steps_journals_an_ended_outage_and_applied_cancels(
     assert cancelled is not None
     assert cancelled.status is OrderStatus.CANCELLED
     assert json.dumps(journaled_state(tmp_path), sort_keys=True) == exchange.state_json()
+
+
+def test_a_clock_line_is_the_json_encoding_of_its_record(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.open({"run": "r"})
+    journal.record_clock({"time": 'a "quoted" \\ t\u00e9xt\n', "market_time": "m1"})
+    journal.close()
+    line = (tmp_path / JOURNAL_FILE).read_text().splitlines()[-1]
+    record = {"kind": "clock", "seq": 1, "time": 'a "quoted" \\ t\u00e9xt\n', "market_time": "m1"}
+    assert line == json.dumps(record, separators=(",", ":"))
