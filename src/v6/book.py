@@ -289,7 +289,6 @@ def _leg_columns() -> dict[str, pl.Expr]:
     return {
         "is_short": pl.col("quantity") < 0,
         "is_call": pl.col("right") == "C",
-        "mid": (bid + ask) / 2,
         "intrinsic": intrinsic.clip(lower_bound=0.0),
         "value": pl.col("quantity") * pl.col("mark") * pl.col("multiplier"),
         "pos_delta": pl.col("delta") * size,
@@ -311,7 +310,7 @@ evaluating them on a small book. Only ``dte`` depends on the day."""
 
 def leg_view(book: pl.DataFrame, today: date) -> pl.DataFrame:
     """The book with per-leg figures the rules share: ``dte``, ``is_short``, ``is_call``,
-    ``mid``, ``intrinsic``, ``extrinsic`` (per share), ``value`` (currency), position Greeks
+    ``intrinsic``, ``extrinsic`` (per share), ``value`` (currency), position Greeks
     ``pos_delta``/``pos_gamma``/``pos_theta``/``pos_vega``, and the combo-quote terms
     ``width`` (|quantity| x (ask - bid)), ``signed_mid`` and ``quote_ok``."""
     return run_plan(_leg_plan(book, today))
