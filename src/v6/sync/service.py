@@ -154,6 +154,25 @@ class _Legs:
         return by_strategy[self.strategy]
 
 
+class _SavedPositions:
+    """The account's positions as the ``positions`` table holds them: ``every`` one by
+    contract, flat ones too (a position reported flat again is unchanged), and the ``open``
+    ones - all a reconciliation goes through each time (flat positions pile up all year)."""
+
+    def __init__(self, positions: Iterable[Position]) -> None:
+        self.every: dict[Contract, Position] = {}
+        self.open: dict[Contract, Position] = {}
+        self.update(positions)
+
+    def update(self, positions: Iterable[Position]) -> None:
+        for position in positions:
+            self.every[position.contract] = position
+            if position.quantity:
+                self.open[position.contract] = position
+            else:
+                self.open.pop(position.contract, None)
+
+
 class PositionSync:
     """Registry, streamer, queue and worker, reconciliation and persistence, wired."""
 
@@ -202,7 +221,7 @@ class PositionSync:
         self._reconcile_requested = True
         self._recorded: set[str] | None = None
         self._account: str | None = None
-        self._positions: dict[Contract, Position] | None = None
+        self._positions: _SavedPositions | None = None
         self._live: list[Strategy] = []
         self._legs = _Legs.of([], self._marks)
         self._dividends: pl.DataFrame | None = None
@@ -409,9 +428,7 @@ class PositionSync:
         now = self._clock.now()
         saved = self._saved_positions(account)
         known_stock = {
-            c.symbol: p.quantity
-            for c, p in saved.items()
-            if isinstance(c, StockContract) and p.quantity
+            c.symbol: p.quantity for c, p in saved.open.items() if isinstance(c, StockContract)
         }
         result = reconcile(live, book, known_stock, now)
         self._record(result, book, saved, now)
@@ -426,21 +443,21 @@ class PositionSync:
             self._account = found or (await self._broker.account_values()).account
         return self._account
 
-    def _saved_positions(self, account: str) -> dict[Contract, Position]:
+    def _saved_positions(self, account: str) -> _SavedPositions:
         """The account's positions as the ``positions`` table holds them (flat ones too):
         read once, at the first reconciliation (a restart continues from the table), then
         kept as `_record` saves them - sync is the table's only writer, so the table never
         differs from this copy and is never read again."""
         if self._positions is None:
             stored = self._store.positions.current(account, include_flat=True)
-            self._positions = {p.contract: p for p in stored}
+            self._positions = _SavedPositions(stored)
         return self._positions
 
     def _record(
         self,
         result: Reconciliation,
         book: BrokerBook,
-        saved: dict[Contract, Position],
+        saved: _SavedPositions,
         now: datetime,
     ) -> None:
         """Persist a reconciliation: strategies, new events and their alerts, and the
@@ -454,12 +471,12 @@ class PositionSync:
         reported = {p.contract for p in book.positions}
         vanished = [
             Position(book.account, contract, 0, 0.0)
-            for contract, position in saved.items()
-            if position.quantity and contract not in reported
+            for contract in saved.open
+            if contract not in reported
         ]
-        changed = [p for p in (*book.positions, *vanished) if saved.get(p.contract) != p]
+        changed = [p for p in (*book.positions, *vanished) if saved.every.get(p.contract) != p]
         self._store.positions.save(changed, now)
-        saved.update((p.contract, p) for p in changed)
+        saved.update(changed)
         recorded |= fresh
 
     def _recorded_ids(self, now: datetime) -> set[str]:
