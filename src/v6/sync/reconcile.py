@@ -142,6 +142,27 @@ def new_york_date(now: datetime) -> date:
     return require_utc(now, "now").astimezone(NEW_YORK).date()
 
 
+AGREED: Final = Reconciliation((), (), (), ())
+"""`reconcile`'s outcome when the broker `agrees` with the strategies."""
+
+
+def agrees(
+    strategies: Sequence[Strategy],
+    positions: Iterable[Position],
+    known_stock: Mapping[str, int],
+) -> bool:
+    """Whether every option quantity at the broker is the local one (summed over the OPEN and
+    CLOSING strategies) and no stock position moved from ``known_stock``. Then `reconcile`
+    finds no conflict whatever the executions and open orders (they only explain or excuse a
+    difference): its outcome is `AGREED`."""
+    options, stock = _broker_quantities(positions)
+    local = _local_quantities(s for s in strategies if s.status in _HELD)
+    totals = {contract: sum(holders.values()) for contract, holders in local.items()}
+    return options == {c: q for c, q in totals.items() if q} and stock == {
+        symbol: q for symbol, q in known_stock.items() if q
+    }
+
+
 def reconcile(
     strategies: Sequence[Strategy],
     broker: BrokerBook,

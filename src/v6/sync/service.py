@@ -58,7 +58,14 @@ from v6.store import Store
 from v6.sync.frame import BookFrames
 from v6.sync.marks import NEVER, FloatArray, IntArray, MarkBook, micros
 from v6.sync.queue import PositionQueue, weights_for
-from v6.sync.reconcile import BrokerBook, Reconciliation, new_york_date, reconcile
+from v6.sync.reconcile import (
+    AGREED,
+    BrokerBook,
+    Reconciliation,
+    agrees,
+    new_york_date,
+    reconcile,
+)
 from v6.sync.registry import Activity, StrategyRegistry
 from v6.sync.snapshots import snapshot_table
 from v6.sync.streamer import Streamer, plan_lines
@@ -412,26 +419,26 @@ class PositionSync:
         return self._reconcile_requested or last is None or now - last >= self._reconcile_every
 
     async def _reconcile(self, live: Sequence[Strategy]) -> Reconciliation | None:
-        """Reconcile and persist the outcome; None when the broker cannot be reached now."""
+        """Reconcile and persist the outcome; None when the broker cannot be reached now. The
+        broker's executions and open orders are asked for only when its positions disagree
+        with the strategies (see `agrees`: otherwise there is no conflict to explain)."""
         try:
             positions = await self._broker.positions()
             account = await self._account_id(positions)
-            book = BrokerBook(
-                account,
-                positions,
-                await self._broker.executions(),
-                await self._broker.open_orders(),
-            )
+            saved = self._saved_positions(account)
+            known_stock = {
+                c.symbol: p.quantity for c, p in saved.open.items() if isinstance(c, StockContract)
+            }
+            book = None
+            if not agrees(live, positions, known_stock):
+                executions = await self._broker.executions()
+                book = BrokerBook(account, positions, executions, await self._broker.open_orders())
         except RetryableBrokerError as error:
             log.info("reconciliation postponed: %s", error)
             return None
         now = self._clock.now()
-        saved = self._saved_positions(account)
-        known_stock = {
-            c.symbol: p.quantity for c, p in saved.open.items() if isinstance(c, StockContract)
-        }
-        result = reconcile(live, book, known_stock, now)
-        self._record(result, book, saved, now)
+        result = AGREED if book is None else reconcile(live, book, known_stock, now)
+        self._record(result, account, positions, saved, now)
         self._last_reconciled = now
         self._reconcile_requested = False
         return result
@@ -456,7 +463,8 @@ class PositionSync:
     def _record(
         self,
         result: Reconciliation,
-        book: BrokerBook,
+        account: str,
+        positions: Sequence[Position],
         saved: _SavedPositions,
         now: datetime,
     ) -> None:
@@ -468,13 +476,9 @@ class PositionSync:
         self._store.strategies.save([*result.changed, *result.adopted], now)
         self._store.reconciliation.record(e for e in result.events if e.event_id in fresh)
         self._raise_alerts([a for a in result.alerts if a.alert_id in fresh])
-        reported = {p.contract for p in book.positions}
-        vanished = [
-            Position(book.account, contract, 0, 0.0)
-            for contract in saved.open
-            if contract not in reported
-        ]
-        changed = [p for p in (*book.positions, *vanished) if saved.every.get(p.contract) != p]
+        reported = {p.contract for p in positions}
+        vanished = [Position(account, c, 0, 0.0) for c in saved.open if c not in reported]
+        changed = [p for p in (*positions, *vanished) if saved.every.get(p.contract) != p]
         self._store.positions.save(changed, now)
         saved.update(changed)
         recorded |= fresh

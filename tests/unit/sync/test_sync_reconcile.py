@@ -21,10 +21,12 @@ from v6.domain import (
     StrategyStatus,
 )
 from v6.sync.reconcile import (
+    AGREED,
     BrokerBook,
     ConflictKind,
     LegFate,
     Reconciliation,
+    agrees,
     is_unmanaged,
     reconcile,
 )
@@ -301,3 +303,39 @@ def test_a_stock_change_without_a_delivery_is_unknown() -> None:
         ).events
         == ()
     )
+
+
+def test_a_book_the_broker_agrees_with_reconciles_to_nothing_whatever_it_executed() -> None:
+    book = [vertical("v1", put(480), put(470)), vertical("v2", put(470), put(460))]
+    positions = [
+        *positions_of(vertical("v1", put(480), put(460))),  # put(470) nets to 0 locally
+        Position(ACCOUNT, StockContract("SPY"), 100, 470.0),
+    ]
+    unexplained = [execution(put(480), -1), execution(StockContract("SPY"), 100)]
+    order = OrderState(
+        9, OrderSpec((OrderLeg(put(480), 1),), 1, limit_price=0.5), OrderStatus.SUBMITTED
+    )
+
+    assert agrees(book, positions, {"SPY": 100, "QQQ": 0})
+    assert run(book, positions, unexplained, orders=[order], known_stock={"SPY": 100}) == AGREED
+
+
+@pytest.mark.parametrize(
+    ("positions", "known_stock"),
+    [
+        ([Position(ACCOUNT, put(480), -1, 150.0)], {}),  # a leg missing at the broker
+        (  # an unknown position
+            [
+                *positions_of(vertical("v1", put(480), put(470))),
+                Position(ACCOUNT, call(540), 1, 1.0),
+            ],
+            {},
+        ),
+        (positions_of(vertical("v1", put(480), put(470), units=2)), {}),  # a quantity mismatch
+        (positions_of(vertical("v1", put(480), put(470))), {"SPY": 100}),  # shares gone
+    ],
+)
+def test_any_difference_in_quantities_disagrees(
+    positions: list[Position], known_stock: dict[str, int]
+) -> None:
+    assert not agrees([vertical("v1", put(480), put(470))], positions, known_stock)
