@@ -348,19 +348,22 @@ def _complete_sum(column: str) -> pl.Expr:
 
 
 def _strategy_aggregations() -> tuple[pl.Expr, ...]:
+    """STRATEGY_COLUMNS after strategy_id, in their order: the group-by's output needs no
+    reordering (a select of every column costs as much as several aggregations)."""
     width = pl.col("width").sum()
     mid = pl.col("signed_mid").sum().abs()
+    entry_credit = (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier")).first()
+    value = _complete_sum("value")
     return (
         pl.col("kind").first(),
         pl.col("underlying").min(),
         pl.col("managed").first(),
         pl.col("units").first(),
-        (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier"))
-        .first()
-        .alias("entry_credit"),
+        entry_credit.alias("entry_credit"),
         pl.col("max_profit").first(),
         pl.col("max_loss").first(),
-        _complete_sum("value").alias("value"),
+        value.alias("value"),
+        (entry_credit + value).alias("pnl"),
         *(_complete_sum(f"pos_{g}").alias(g) for g in ("delta", "gamma", "theta", "vega")),
         pl.col("dte").min(),
         pl.col("expiry").max().alias("last_expiry"),
@@ -382,12 +385,7 @@ def summarize(legs: pl.DataFrame, extra: Sequence[pl.Expr] = ()) -> pl.DataFrame
 
 
 def _summary_plan(legs: pl.LazyFrame, extra: Sequence[pl.Expr]) -> pl.LazyFrame:
-    return (
-        legs.group_by("strategy_id", maintain_order=True)
-        .agg(*_STRATEGY_AGGREGATIONS, *extra)
-        .with_columns(pnl=pl.col("entry_credit") + pl.col("value"))
-        .select(*STRATEGY_COLUMNS, *(expr.meta.output_name() for expr in extra))
-    )
+    return legs.group_by("strategy_id", maintain_order=True).agg(*_STRATEGY_AGGREGATIONS, *extra)
 
 
 def strategy_frame(
