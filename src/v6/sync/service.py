@@ -302,6 +302,12 @@ class PositionSync:
         return self._marks.quotes()
 
     @property
+    def queue_legs(self) -> int:
+        """The legs the queue worker refreshes: `SyncStatus.queue_legs` alone, for a caller
+        that needs no more of the status."""
+        return len(self._queue)
+
+    @property
     def lines(self) -> Mapping[OptionContract, int]:
         """The contracts streaming now, with their request ids."""
         return self._streamer.lines

@@ -52,6 +52,7 @@ def test_a_refused_contract_does_not_block_its_batch(tmp_path: Path) -> None:
         until = sim.clock.now() + timedelta(seconds=30)
         await run_cycles(sync, sim.clock, store, [*strategies, entering], until)
         status = sync.status()
+        assert sync.queue_legs == status.queue_legs
         assert status.worker.refused >= 1
         assert status.unmarked_legs == 1
         assert sync.book()["mark"].null_count() == 0
