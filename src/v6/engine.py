@@ -351,7 +351,7 @@ class TradingEngine:
         little slack, so each cycle sees every mark fresh while the worker does not wake the
         exchange for every snapshot of the whole interval."""
         clock, parts = self.parts.clock, self.parts
-        legs = parts.sync.status().queue_legs
+        legs = parts.sync.queue_legs
         span = timedelta(
             seconds=legs / parts.config.sync.snapshot_rate_per_second + REFRESH_SLACK_SECONDS
         )
