@@ -18,6 +18,8 @@ from v6.store.schemas import UTC_MICROS
 from v6.sync.marks import VALUE_COLUMNS, IntArray, MarkBook
 
 GREEKS: Final = ("delta", "gamma", "theta", "vega")
+_FLOAT: Final = pa.float64()
+"""The value columns' type, given so that Arrow need not infer it from each array."""
 _SNAPSHOT_NAMES: Final = {
     "bid": "bid",
     "ask": "ask",
@@ -45,10 +47,10 @@ def snapshot_table(
             "occ_symbol": pa.array([symbols[row] for row, _ in pairs], pa.string()),
             "at": pa.array(marks.mark_micros(legs)).view(UTC_MICROS),
             **{
-                column: pa.array(values[name], from_pandas=True)  # NaN as null
+                column: pa.array(values[name], _FLOAT, from_pandas=True)  # NaN as null
                 for name, column in _SNAPSHOT_NAMES.items()
             },
-            **{name: pa.array(values[name], mask=no_greeks) for name in GREEKS},
-            "rho": pa.array(np.zeros(len(legs)), mask=no_greeks),
+            **{name: pa.array(values[name], _FLOAT, mask=no_greeks) for name in GREEKS},
+            "rho": pa.array(np.zeros(len(legs)), _FLOAT, mask=no_greeks),
         }
     )

@@ -53,7 +53,9 @@ class SnapshotRepository(Repository):
         per-share Greeks ``delta`` ... ``rho``; missing ones are null). ``trade_date``
         follows from ``at``."""
         table = snapshots if isinstance(snapshots, pa.Table) else snapshots.to_arrow()
-        at = table.column("at").cast(UTC_MICROS)
+        at = table.column("at")
+        if at.type != UTC_MICROS:
+            at = at.cast(UTC_MICROS)
         self._write(POSITION_SNAPSHOTS, table.append_column("trade_date", _trade_dates(at)))
 
     def day(self, day: date) -> pa.Table:
