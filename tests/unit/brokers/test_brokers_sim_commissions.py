@@ -11,7 +11,7 @@ from pathlib import Path
 from brokers_sim_fakes import open_fake, put, run, single, step
 
 from v6.brokers import CommissionEvent, ExecutionEvent
-from v6.brokers.sim.journal import JOURNAL_FILE
+from v6.brokers.sim.journal import JOURNAL_FILE, read_lines
 
 
 def test_executions_are_listed_with_the_commission_their_live_report_carried() -> None:
@@ -66,7 +66,7 @@ def test_a_journal_without_commissions_resumes_with_them_unknown(tmp_path: Path)
     run(trade())
     first.exchange.close()
     journal = tmp_path / "sim" / JOURNAL_FILE
-    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    records = [json.loads(line) for line in read_lines(journal)]
     for record in records:
         for execution in record.get("state", {}).get("executions", []):
             del execution["commission"]

@@ -30,7 +30,7 @@ from v6.brokers import (
     TimeInForce,
 )
 from v6.brokers.sim import JournalMismatchError, SimExchange, Simulation
-from v6.brokers.sim.journal import JOURNAL_FILE, Journal
+from v6.brokers.sim.journal import GROWTH_BYTES, JOURNAL_FILE, Journal, read_lines
 from v6.config.broker import FaultInjectionConfig
 
 STEPS = 20
@@ -129,7 +129,9 @@ def test_a_killed_run_resumes_exactly_where_the_exchange_was(
 def test_the_journal_is_json_lines_with_a_header_and_fsynced_states(tmp_path: Path) -> None:
     full_run(seed=3, data_dir=tmp_path)
     journal = tmp_path / "sim" / JOURNAL_FILE
-    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    lines = [json.loads(line) for line in read_lines(journal)]
+    records_end = len("".join(line + "\n" for line in read_lines(journal)))
+    assert set(journal.read_bytes()[records_end:]) == {0}
     assert lines[0]["kind"] == "header"
     assert lines[0]["run"]["seed"] == 3
     kinds = {line["kind"] for line in lines[1:]}
@@ -145,8 +147,10 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     sim, _ = open_fake(market(), data_dir=tmp_path, seed=3)
     run(play(sim, 0, 4, []))
     sim.exchange.close()
-    with (tmp_path / "sim" / JOURNAL_FILE).open("a") as journal:
-        journal.write('{"kind": "state", "seq": 999, "state": {"ti')
+    path = tmp_path / "sim" / JOURNAL_FILE
+    with path.open("r+b") as journal:
+        journal.seek(path.read_bytes().index(b"\0"))
+        journal.write(b'{"kind": "state", "seq": 999, "state": {"ti')
     resumed, _ = open_fake(market(), data_dir=tmp_path, seed=3)
     assert resumed.exchange.state_json() == sim.exchange.state_json()
 
@@ -166,7 +170,7 @@ def test_compaction_keeps_the_journal_short_and_resumable(tmp_path: Path) -> Non
         journal.record_state({"time": f"t{i}", "value": i})
         journal.record_clock({"time": f"c{i}"})
     journal.close()
-    assert len((tmp_path / JOURNAL_FILE).read_text().splitlines()) <= 6
+    assert len(read_lines(tmp_path / JOURNAL_FILE)) <= 6
     assert Journal(tmp_path).open(header) == {"time": "c11", "value": 11}
 
 
@@ -192,7 +196,7 @@ def test_a_clock_record_carries_only_state_fields(tmp_path: Path, clock: dict[st
 def journaled_state(directory: Path) -> dict[str, object]:
     """What the journal on disk resumes to: the last state, then the later clock fields."""
     state: dict[str, object] = {}
-    for line in (directory / "sim" / JOURNAL_FILE).read_text().splitlines()[1:]:
+    for line in read_lines(directory / "sim" / JOURNAL_FILE)[1:]:
         record = json.loads(line)
         fields = record["state"] if record["kind"] == "state" else record
         state.update((k, v) for k, v in fields.items() if k not in ("kind", "seq"))
@@ -278,6 +282,21 @@ def test_a_clock_line_is_the_json_encoding_of_its_record(tmp_path: Path) -> None
     journal.open({"run": "r"})
     journal.record_clock({"time": 'a "quoted" \\ t\u00e9xt\n', "market_time": "m1"})
     journal.close()
-    line = (tmp_path / JOURNAL_FILE).read_text().splitlines()[-1]
+    line = read_lines(tmp_path / JOURNAL_FILE)[-1]
     record = {"kind": "clock", "seq": 1, "time": 'a "quoted" \\ t\u00e9xt\n', "market_time": "m1"}
     assert line == json.dumps(record, separators=(",", ":"))
+
+
+def test_records_are_written_over_zeros_grown_a_step_at_a_time(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.open({"run": "r"})
+    big = "x" * (GROWTH_BYTES // 3)
+    for i in range(4):
+        journal.record_state({"time": f"t{i}", "padding": big})
+        journal.record_clock({"time": f"c{i}"})
+    journal.close()
+    path = tmp_path / JOURNAL_FILE
+    lines = read_lines(path)
+    assert len(lines) == 9
+    assert path.stat().st_size == len(lines[0]) + 1 + 2 * GROWTH_BYTES
+    assert Journal(tmp_path).open({"run": "r"}) == {"time": "c3", "padding": big}
