@@ -344,7 +344,7 @@ _NO_OPTIMIZATIONS: Final = pl.QueryOptFlags.none()
 def _complete_sum(column: str) -> pl.Expr:
     """The group's sum, or null when any leg's value is unknown (a partial sum would
     understate the risk)."""
-    return pl.when(pl.col(column).null_count() == 0).then(pl.col(column).sum())
+    return pl.when(~pl.col(column).has_nulls()).then(pl.col(column).sum())
 
 
 def _strategy_aggregations() -> tuple[pl.Expr, ...]:
