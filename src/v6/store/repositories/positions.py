@@ -22,6 +22,7 @@ from v6.store.schemas import UTC_MICROS
 
 _GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 _LEG_KEY = ["strategy_id", "occ_symbol"]
+_NEW_YORK_MICROS = pa.timestamp("us", EXCHANGE_TIME_ZONE.key)
 
 
 class PositionRepository(Repository):
@@ -71,10 +72,10 @@ class SnapshotRepository(Repository):
         return {(s.strategy_id, s.contract.occ_symbol): s for s in found}
 
 
-def _trade_dates(at: pa.ChunkedArray) -> pa.ChunkedArray:
+def _trade_dates(at: pa.ChunkedArray) -> pa.Array:
     """The `trade_date` of each UTC time (null for null): the New York calendar date, as
-    Arrow's time-zone conversion gives it (one cast for the whole column)."""
-    return at.cast(pa.timestamp("us", EXCHANGE_TIME_ZONE.key)).cast(pa.date32())
+    Arrow's date cast gives it for the same instants viewed in New York time."""
+    return at.combine_chunks().view(_NEW_YORK_MICROS).cast(pa.date32())
 
 
 def _position_row(position: Position, at: datetime) -> Row:
