@@ -74,7 +74,7 @@ class PositionQueue:
         self._members = rows.astype(np.int64, copy=False)
         self._weights = weights.astype(np.float64, copy=False)
         self._rotation = float(np.sum(1.0 / self._weights)) / self._rate
-        self._distances = np.nan_to_num(distances.astype(np.float64), nan=np.inf)
+        self._distances = np.where(np.isnan(distances), np.inf, distances)  # unknown: last
 
     @property
     def rotation_seconds(self) -> float:
