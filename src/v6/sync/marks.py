@@ -22,14 +22,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from v6.book import QUOTES_SCHEMA, UTC_MICROS
 from v6.brokers.types import Quote
 from v6.clock import require_utc
 from v6.domain import OptionContract
 from v6.domain.greeks import DAYS_PER_YEAR, PERCENT
-from v6.store.schemas import UTC_MICROS as ARROW_UTC
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -200,11 +198,10 @@ class MarkBook:
         return np.ascontiguousarray(self._values[rows].T)
 
     def mark_times(self, rows: IntArray) -> pl.Series:
-        """The quote times of ``rows`` (null where never marked), as ``mark_time`` (through
-        an Arrow array: its null mask and time type cost nothing, a cast and a scatter in
-        polars cost two queries)."""
+        """The quote times of ``rows`` (null where never marked), as ``mark_time``."""
         stamps = self._mark_time[rows]
-        return pl.Series("mark_time", pa.array(stamps, mask=stamps == NEVER).view(ARROW_UTC))
+        times = pl.Series("mark_time", stamps).cast(UTC_MICROS)
+        return times.scatter(np.flatnonzero(stamps == NEVER), None)
 
     def quote_columns(self, rows: IntArray) -> list[pl.Series]:
         """The quote values and mark times of ``rows``: one Series per QUOTES_SCHEMA column
