@@ -7,7 +7,10 @@ and kept, each with the `MarkBook` row of its contract; new dividends rebuild ev
 cycle then gathers the mark book's current values at those rows (numpy indexing, no join),
 which gives exactly the frame ``build_book(strategies, marks.quotes(), ...)`` would. The kept
 rows are one chunk (rechunked when they change), so each cycle's book is contiguous: every
-polars expression over a frame of several chunks runs once per chunk.
+polars expression over a frame of several chunks runs once per chunk. They are kept as
+the frame of the book's leading columns (those before the first quote column) and the Series
+of the others, so that each cycle appends its quote columns in the book's order: no
+reordering of the whole frame.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ _STATIC_SCHEMA: Final = pl.Schema(
     | {MARK_ROW: pl.Int64()}
 )
 _BOOK_COLUMNS: Final = BOOK_SCHEMA.names()
+_FIRST_QUOTE: Final = min(_BOOK_COLUMNS.index(name) for name in QUOTE_COLUMNS)
+_LEADING: Final = _BOOK_COLUMNS[:_FIRST_QUOTE]
+_TRAILING: Final = _BOOK_COLUMNS[_FIRST_QUOTE:]
 _NO_QUOTES: Final = QUOTES_SCHEMA.to_frame()
 _HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
 
@@ -47,6 +53,8 @@ class BookFrames:
         self._marks = marks
         self._static = _STATIC_SCHEMA.to_frame()
         self._rows: IntArray = np.empty(0, dtype=np.int64)
+        self._leading = self._static[_LEADING]
+        self._trailing = self._trailing_columns()
         self._strategies: dict[str, Strategy] = {}
         self._dividends: pl.DataFrame | None = None
 
@@ -64,6 +72,8 @@ class BookFrames:
         static = pl.concat([kept, self._rows_of(fresh)]) if fresh else kept
         self._static = static.rechunk()
         self._rows = self._static.get_column(MARK_ROW).to_numpy()
+        self._leading = self._static[_LEADING]
+        self._trailing = self._trailing_columns()
         self._strategies = current
 
     def _rows_of(self, strategies: list[Strategy]) -> pl.DataFrame:
@@ -82,10 +92,17 @@ class BookFrames:
         keys = zip(*(book.get_column(name).to_list() for name in CONTRACT_KEY), strict=True)
         return np.fromiter((rows[key] for key in keys), dtype=np.int64, count=book.height)
 
+    def _trailing_columns(self) -> dict[str, pl.Series]:
+        """The kept columns after the leading ones (the quote columns come between them)."""
+        return {
+            name: self._static.get_column(name) for name in _TRAILING if name not in QUOTE_COLUMNS
+        }
+
     def book(self) -> pl.DataFrame:
         """The book frame with the mark book's current values."""
-        quotes = self._marks.quote_columns(self._rows)
-        return self._static.hstack(quotes)[_BOOK_COLUMNS]
+        quotes = {column.name: column for column in self._marks.quote_columns(self._rows)}
+        columns = self._trailing | quotes
+        return self._leading.hstack([columns[name] for name in _TRAILING])
 
 
 def _key(contract: OptionContract) -> tuple[object, ...]:
