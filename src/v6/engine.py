@@ -118,6 +118,8 @@ class EngineParts:
 
     config: V6Config
     broker: Broker
+    paced: PacedBroker
+    """``broker`` drawing on the connection's one message budget (the token bucket)."""
     clock: Clock
     store: Store
     sync: PositionSync
@@ -223,6 +225,7 @@ def wire(
     return EngineParts(
         config=config,
         broker=broker,
+        paced=paced,
         clock=clock,
         store=store,
         sync=PositionSync.from_config(
@@ -296,7 +299,7 @@ class TradingEngine:
         await parts.broker.connect()
         await parts.orders.start()
         self.book = StrategyBook.of(parts.store.strategies.with_status(list(StrategyStatus)))
-        recovery = await restart.recover(parts.broker, parts.store, parts.orders, self.book, now)
+        recovery = await restart.recover(parts.paced, parts.store, parts.orders, self.book, now)
         working = parts.orders.working()
         for key in working:
             if "/" not in key:

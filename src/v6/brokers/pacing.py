@@ -17,8 +17,9 @@ same bucket just before it sends. The engine builds one bucket per connection
   quotes, what-ifs and orders - talks to the broker through a ``PacedBroker``, which takes the
   tokens of each request as the port counts its messages (``v6.brokers.base``): one per
   contract of a snapshot or a qualification (sent in batches of at most ``capacity``), three
-  for a bracket, one for any other request. Cached reads (account values, positions, open
-  orders, executions) and events send nothing and take nothing.
+  for a bracket, one for any other request (the completed orders included: IB answers them
+  only when asked). Cached reads (account values, positions, open orders, executions) and
+  events send nothing and take nothing.
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ class PacedBroker(Broker):
         return await self._broker.open_orders()
 
     async def completed_orders(self) -> tuple[OrderState, ...]:
-        return await self._broker.completed_orders()
+        return await self._paced(1, self._broker.completed_orders)
 
     async def executions(self) -> tuple[ExecutionEvent, ...]:
         return await self._broker.executions()

@@ -161,6 +161,7 @@ TOKENS_PER_REQUEST: dict[str, tuple[Request, int]] = {
     "positions": (lambda b: b.positions(), 0),
     "open orders": (lambda b: b.open_orders(), 0),
     "executions": (lambda b: b.executions(), 0),
+    "completed orders": (lambda b: b.completed_orders(), 1),
 }
 
 
