@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 import polars as pl
 
@@ -301,7 +302,14 @@ def limit_targets(found: Iterable[LimitBreach]) -> pl.DataFrame:
         for b in found
         if b.target is not None
     ]
+    if not rows:
+        return _NO_TARGETS.clear()
     return pl.DataFrame(rows, schema=LIMIT_TARGET_SCHEMA, orient="row")
+
+
+_NO_TARGETS: Final = LIMIT_TARGET_SCHEMA.to_frame()
+"""Copied by `limit_targets` when no breach has a target (the usual cycle): building an
+empty frame from a schema costs ~35 us, copying one ~1 us."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,6 +285,17 @@ def test_a_breach_nobody_managed_adds_to_has_no_target() -> None:
     assert limit_targets(found).height == 0
 
 
+def test_no_targets_are_a_fresh_empty_frame_each_time() -> None:
+    book = book_frame(("a", "SPY", True, 260.0, -1500.0, 1.0))
+    first = limit_targets(())
+    first.extend(limit_targets(breaches(book, LIMITS, BUYING_POWER)))
+    second = limit_targets(())
+
+    assert first.height == 2
+    assert second.schema == LIMIT_TARGET_SCHEMA
+    assert second.height == 0
+
+
 def test_limit_targets_feed_rule_twelve() -> None:
     book = book_frame(("a", "SPY", True, 260.0, -1500.0, 1.0))
     targets = limit_targets(breaches(book, LIMITS, BUYING_POWER))
