@@ -88,9 +88,9 @@ REFRESH_SLACK_SECONDS = 0.25
 quarter second: a whole one re-snapshotted each leg about four times a cycle)."""
 COMPONENTS = ("broker", "sync", "queue", "decisions", "execution", "writer")
 WAIT_BEAT_SECONDS = 15.0
-"""Real seconds between heartbeats while the engine waits for its next cycle: on the real
-clock a closed market can stretch that wait to an hour (a weekend replaying a weeknight),
-and /readyz must still see the engine alive."""
+"""Real seconds between heartbeats besides the cycles': on the real clock a closed market can
+stretch the wait for the next cycle to an hour (a weekend replaying a weeknight), and /readyz
+must still see the engine alive."""
 
 
 class UnsupportedBrokerError(RuntimeError):
@@ -330,6 +330,7 @@ class TradingEngine:
         """Cycle until the simulated market ends (or ``until``), then stop."""
         await self.start()
         clock = self.parts.clock
+        beating = asyncio.create_task(self._beat_while_running())
         try:
             while not self._over(until):
                 deadline = clock.now() + self._interval
@@ -339,8 +340,9 @@ class TradingEngine:
                 await self.cycle()
                 if on_cycle is not None:
                     on_cycle(self)
-                await self._timed("wait", self._beating(self._refresh_until(deadline)))
+                await self._timed("wait", self._refresh_until(deadline))
         finally:
+            beating.cancel()
             await self.stop()
         return self.stats
 
@@ -361,18 +363,12 @@ class TradingEngine:
         await clock.sleep_until(max(clock.now(), deadline - span))
         await parts.sync.run_until(deadline)
 
-    async def _beating(self, waiting: Awaitable[None]) -> None:
-        """``waiting``, with every component's heartbeat each ``WAIT_BEAT_SECONDS`` of real
-        time while it lasts."""
-        task = asyncio.ensure_future(waiting)
-        try:
-            while not task.done():
-                await asyncio.wait({task}, timeout=WAIT_BEAT_SECONDS)
-                if not task.done():
-                    self._heartbeats(self.parts.clock.now(), ())
-        finally:
-            task.cancel()
-        task.result()
+    async def _beat_while_running(self) -> None:
+        """Every component's heartbeat each ``WAIT_BEAT_SECONDS`` of real time, until
+        cancelled: one timer for the run, not a task per wait."""
+        while True:
+            await asyncio.sleep(WAIT_BEAT_SECONDS)
+            self._heartbeats(self.parts.clock.now(), ())
 
     async def _timed(self, stage: str, awaitable: Awaitable[None]) -> None:
         started = time.perf_counter()

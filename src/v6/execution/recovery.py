@@ -165,7 +165,7 @@ class Recovery:
         rows = []
         for row in stored:
             final = ended.get(row.broker_order_id or row.order_id)
-            if final is None or row.order_id in traded or row.status.is_terminal:
+            if final is None or row.order_id in traded:
                 continue
             rows.append(
                 dataclasses.replace(
