@@ -378,10 +378,9 @@ _STRATEGY_AGGREGATIONS = _strategy_aggregations()
 """Built once (see `_LEG_COLUMNS`)."""
 
 
-def summarize(legs: pl.DataFrame, extra: Sequence[pl.Expr] = ()) -> pl.DataFrame:
-    """One row per strategy (STRATEGY_COLUMNS, then the ``extra`` aggregations) from a
-    `leg_view` frame."""
-    return run_plan(_summary_plan(legs.lazy(), extra))
+def summarize(legs: pl.DataFrame) -> pl.DataFrame:
+    """One row per strategy (STRATEGY_COLUMNS) from a `leg_view` frame."""
+    return run_plan(_summary_plan(legs.lazy(), ()))
 
 
 def _summary_plan(legs: pl.LazyFrame, extra: Sequence[pl.Expr]) -> pl.LazyFrame:
@@ -401,3 +400,23 @@ def strategy_frame(
     if leg_columns:
         legs = legs.with_columns(*leg_columns)
     return run_plan(_summary_plan(legs, aggregations))
+
+
+def aligned_columns(
+    frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema
+) -> list[pl.Series]:
+    """``side``'s columns of ``schema`` (bar strategy_id), row for row with ``frame``: nulls
+    when there is no side or it is empty, taken as they are when ``side`` lists the same
+    strategies in the same order (the usual cycle: no join to plan), else by a left join (the
+    first row of a strategy listed twice)."""
+    names = schema.names()[1:]
+    if side is None or side.height == 0:
+        return [pl.Series(name, [None] * frame.height, schema[name]) for name in names]
+    if side["strategy_id"].equals(frame["strategy_id"]):
+        return [side[name].cast(schema[name]) for name in names]
+    side = side[schema.names()].cast(schema)
+    unique = side.unique("strategy_id", keep="first", maintain_order=True)
+    joined = frame[["strategy_id"]].join(
+        unique, on="strategy_id", how="left", maintain_order="left"
+    )
+    return [joined[name] for name in names]

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from v6.book import run_plan, strategy_frame
+from v6.book import aligned_columns, run_plan, strategy_frame
 from v6.config.decisions import DecisionsConfig, MarketVeto
 from v6.decisions.explain import Explanation, explain, metrics_of, row_values
 from v6.decisions.rules import (
@@ -314,28 +314,10 @@ def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
     return frame.hstack(
         [
             pl.Series("halted", [context.halted] * frame.height, pl.Boolean()),
-            *_aligned(frame, context.trailing, TRAILING_SCHEMA),
-            *_aligned(frame, context.limit_targets, LIMIT_TARGET_SCHEMA),
+            *aligned_columns(frame, context.trailing, TRAILING_SCHEMA),
+            *aligned_columns(frame, context.limit_targets, LIMIT_TARGET_SCHEMA),
         ]
     )
-
-
-def _aligned(frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema) -> list[pl.Series]:
-    """``side``'s columns of ``schema`` (bar strategy_id), row for row with ``frame``: nulls
-    when there is no side or it is empty, taken as they are when ``side`` lists the same
-    strategies in the same order (the trailing-stop context does), else by a left join (the
-    first row of a strategy listed twice)."""
-    names = schema.names()[1:]
-    if side is None or side.height == 0:
-        return [pl.Series(name, [None] * frame.height, schema[name]) for name in names]
-    if side["strategy_id"].equals(frame["strategy_id"]):
-        return [side[name].cast(schema[name]) for name in names]
-    side = side[schema.names()].cast(schema)
-    unique = side.unique("strategy_id", keep="first", maintain_order=True)
-    joined = frame[["strategy_id"]].join(
-        unique, on="strategy_id", how="left", maintain_order="left"
-    )
-    return [joined[name] for name in names]
 
 
 def _read_by(plan: RulePlan) -> tuple[str, ...]:

@@ -370,7 +370,7 @@ def _days_to_next_event(config: DecisionsConfig, today: date) -> pl.Expr:
 
 def event(config: DecisionsConfig, today: date) -> RulePlan:
     """8. A calendar event (config) on or before the last expiry and within ``days_before``
-    days: close before it. The days to the last expiry are the largest leg DTE."""
+    days: close before it."""
     rule = config.event
     days_to_event, days_to_expiry = "event.days_to_event", "event.days_to_expiry"
 
@@ -390,8 +390,10 @@ def event(config: DecisionsConfig, today: date) -> RulePlan:
         inputs=(days_to_event, days_to_expiry),
         describe=describe,
         thresholds={"days_before": float(rule.days_before)},
-        aggregations=(pl.col("dte").max().alias(days_to_expiry),),
-        columns=(_days_to_next_event(config, today).alias(days_to_event),),
+        columns=(
+            _days_to_next_event(config, today).alias(days_to_event),
+            (pl.col("last_expiry") - pl.lit(today)).dt.total_days().alias(days_to_expiry),
+        ),
     )
 
 

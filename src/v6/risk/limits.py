@@ -261,15 +261,14 @@ class LimitBreach:
 
 
 def breaches(
-    strategies: pl.DataFrame, limits: PortfolioLimits, buying_power: float
+    strategies: pl.DataFrame,
+    limits: PortfolioLimits,
+    buying_power: float,
+    exposure: Exposure | None = None,
 ) -> tuple[LimitBreach, ...]:
-    """Every limit the book of ``strategies`` (a `v6.book.summarize` frame) is beyond."""
-    return _breaches(strategies, Exposure.of(strategies), limits, buying_power)
-
-
-def _breaches(
-    strategies: pl.DataFrame, exposure: Exposure, limits: PortfolioLimits, buying_power: float
-) -> tuple[LimitBreach, ...]:
+    """Every limit the book of ``strategies`` (a `v6.book.summarize` frame) is beyond;
+    ``exposure``, when the caller measured it on the same frame, spares measuring again."""
+    exposure = Exposure.of(strategies) if exposure is None else exposure
     found = violations(exposure, limits, buying_power)
     if not found:
         return ()
@@ -341,7 +340,7 @@ class LimitMonitor:
         now: datetime,
     ) -> MonitorResult:
         exposure = Exposure.of(strategies)
-        found = _breaches(strategies, exposure, limits, buying_power)
+        found = breaches(strategies, limits, buying_power, exposure)
         current = {b.violation.key: b for b in found}
         events = [
             _breach_event(current[key], now) for key in sorted(current) if key not in self.breached

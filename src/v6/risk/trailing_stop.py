@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from v6.book import UTC_MICROS
+from v6.book import UTC_MICROS, aligned_columns
 from v6.config.risk import TrailingStopConfig
 from v6.risk._records import Record, RecordReader, iso_time
 
@@ -121,18 +121,10 @@ class TrailingStopManager:
         """Advance every strategy's stop with this cycle's marks (a `v6.book.summarize`
         frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
-        rows = _with_state(strategies[list(_MARK_COLUMNS)], state.frame)
+        marks = strategies[list(_MARK_COLUMNS)]
+        rows = marks.hstack(aligned_columns(marks, state.frame, STATE_SCHEMA))
         state_frame, context = _Stops.read(rows).advanced(self._config).frames(rows["strategy_id"])
         return TrailingUpdate(TrailingState(state_frame), context)
-
-
-def _with_state(marks: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
-    """The marks with their strategy's last state (nulls for a strategy new to the book):
-    side by side when the state lists the same strategies in the same order (the usual
-    cycle), else a left join."""
-    if state["strategy_id"].equals(marks["strategy_id"]):
-        return marks.hstack(state[_STATE_NAMES])
-    return marks.join(state, on="strategy_id", how="left", maintain_order="left")
 
 
 FloatArray = npt.NDArray[np.float64]
