@@ -156,11 +156,8 @@ def agrees(
     finds no conflict whatever the executions and open orders (they only explain or excuse a
     difference): its outcome is `AGREED`."""
     options, stock = _broker_quantities(positions)
-    local = _local_quantities(s for s in strategies if s.status in _HELD)
-    totals = {contract: sum(holders.values()) for contract, holders in local.items()}
-    return options == {c: q for c, q in totals.items() if q} and stock == {
-        symbol: q for symbol, q in known_stock.items() if q
-    }
+    expected = _local_quantities(s for s in strategies if s.status in _HELD)
+    return not _discrepant(expected, options, ()) and not _stock_moved(stock, known_stock)
 
 
 def reconcile(
@@ -176,11 +173,7 @@ def reconcile(
     held = [s for s in strategies if s.status in _HELD]
     expected = _local_quantities(held)
     options, stock = _broker_quantities(broker.positions)
-    stock_moved = {
-        symbol
-        for symbol in {*stock, *known_stock}
-        if stock.get(symbol, 0) != known_stock.get(symbol, 0)
-    }
+    stock_moved = _stock_moved(stock, known_stock)
     busy = _contracts_in_flight(strategies, broker.open_orders)
     changes: defaultdict[str, dict[OptionContract, int]] = defaultdict(dict)
     conflicts: list[_Conflict] = []
@@ -235,6 +228,15 @@ def _local_quantities(held: Iterable[Strategy]) -> dict[OptionContract, dict[str
         for leg in strategy.legs:
             expected[leg.contract][strategy.strategy_id] = leg.quantity * strategy.quantity
     return dict(expected)
+
+
+def _stock_moved(stock: Mapping[str, int], known_stock: Mapping[str, int]) -> set[str]:
+    """The symbols whose stock quantity differs from the last reconciliation's."""
+    return {
+        symbol
+        for symbol in {*stock, *known_stock}
+        if stock.get(symbol, 0) != known_stock.get(symbol, 0)
+    }
 
 
 def _discrepant(

@@ -367,3 +367,17 @@ def test_save_new_recognises_alerts_stored_before_the_store_was_opened(
     assert restarted.alerts.get("a1") == acknowledged
     assert restarted.alerts.save_new([fresh]) == []
     assert restarted.alerts.unacknowledged() == [fresh]
+
+
+def test_acknowledging_an_older_alert_does_not_let_a_newer_one_be_saved_twice(
+    store: Store,
+) -> None:
+    old = Alert("a1", Severity.WARNING, "risk", "delta over its limit", "delta", T0)
+    new = Alert("a2", Severity.CRITICAL, "risk", "breaker tripped", "breaker", T0 + timedelta(1))
+    assert store.alerts.save_new([old]) == [old]
+    assert store.alerts.save_new([new]) == [new]
+    store.flush()
+    store.alerts.save([old.acknowledge(T0 + timedelta(minutes=1))])
+    store.flush()
+
+    assert store.alerts.save_new([new]) == []

@@ -86,7 +86,7 @@ class AlertRepository(Repository):
     def save(self, alerts: Iterable[Alert]) -> None:
         batch = list(alerts)
         self._write(ALERTS, (_alert_row(alert) for alert in batch))
-        self._newest_saved = max((a.created_at for a in batch), default=self._newest_saved)
+        self._newest_saved = max([self._newest_saved, *(a.created_at for a in batch)])
 
     def save_new(self, alerts: Iterable[Alert]) -> list[Alert]:
         """Save the alerts whose ``alert_id`` the table does not hold yet and return them: a
