@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from v6.domain.errors import InvalidContractError
 
@@ -85,8 +86,7 @@ class OptionContract:
     @property
     def occ_symbol(self) -> str:
         """The 21-character OCC symbol: root padded to 6, yymmdd, C or P, strike x 1000."""
-        thousandths = int(self.strike / STRIKE_TICK)
-        return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right.value}{thousandths:08d}"
+        return _occ_symbol(self.underlying, self.expiry, self.right, self.strike)
 
     @property
     def is_call(self) -> bool:
@@ -125,6 +125,14 @@ class StockContract:
 
 
 Contract = OptionContract | StockContract
+
+
+@lru_cache(maxsize=65_536)
+def _occ_symbol(underlying: str, expiry: date, right: Right, strike: Decimal) -> str:
+    """Kept: the journal, the book and reconciliation ask for the same few contracts' symbols
+    again and again."""
+    thousandths = int(strike / STRIKE_TICK)
+    return f"{underlying:<6}{expiry:%y%m%d}{right.value}{thousandths:08d}"
 
 
 def normalise_strike(strike: Decimal | float) -> Decimal:

@@ -7,7 +7,6 @@ UTC strings.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -66,15 +65,8 @@ def time_from_json(text: str) -> datetime:
 
 def contract_to_json(contract: Contract) -> Json:
     if isinstance(contract, OptionContract):
-        return {"occ": _occ_symbol(contract), "multiplier": contract.multiplier}
+        return {"occ": contract.occ_symbol, "multiplier": contract.multiplier}
     return {"stock": contract.symbol}
-
-
-@functools.lru_cache(maxsize=65_536)
-def _occ_symbol(contract: OptionContract) -> str:
-    """``contract.occ_symbol``, kept: every state journaled writes the session's orders and
-    executions again, on the same few contracts."""
-    return contract.occ_symbol
 
 
 def contract_from_json(data: Json) -> Contract:
