@@ -244,8 +244,8 @@ def _discrepant(
     options: Mapping[OptionContract, int],
     busy: Collection[OptionContract],
 ) -> list[OptionContract]:
-    """The contracts outside ``busy`` whose local and broker quantities differ, by OCC symbol
-    (only those are sorted: an OCC symbol is formatted anew each time it is asked for)."""
+    """The contracts outside ``busy`` whose local and broker quantities differ, by OCC
+    symbol."""
     return sorted(
         (
             contract
