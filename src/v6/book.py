@@ -39,14 +39,16 @@ theta in currency per calendar day, vega in currency per vol point.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from v6.domain import PayoffUndefinedError, Strategy, StrategyStatus
-from v6.domain.greeks import DAYS_PER_YEAR, PERCENT
+from v6.legs import Groups, Legs, floats, ratio
 
 UTC_MICROS: Final = pl.Datetime("us", "UTC")
 
@@ -281,125 +283,76 @@ def _payoff_extremes(strategy: Strategy) -> tuple[float | None, float | None]:
     return finite(profile.max_profit), finite(profile.max_loss)
 
 
-def _leg_columns() -> dict[str, pl.Expr]:
-    size = pl.col("quantity") * pl.col("multiplier")
-    spot, strike = pl.col("underlying_price"), pl.col("strike")
-    intrinsic = pl.when(pl.col("right") == "C").then(spot - strike).otherwise(strike - spot)
-    bid, ask = pl.col("bid"), pl.col("ask")
-    return {
-        "is_short": pl.col("quantity") < 0,
-        "is_call": pl.col("right") == "C",
-        "intrinsic": intrinsic.clip(lower_bound=0.0),
-        "value": pl.col("quantity") * pl.col("mark") * pl.col("multiplier"),
-        "pos_delta": pl.col("delta") * size,
-        "pos_gamma": pl.col("gamma") * size,
-        "pos_theta": pl.col("theta") / DAYS_PER_YEAR * size,
-        "pos_vega": pl.col("vega") / PERCENT * size,
-        "width": pl.col("quantity").abs() * (ask - bid),
-        "signed_mid": pl.col("quantity") * (bid + ask) / 2,
-        "quote_ok": (
-            bid.is_finite() & ask.is_finite() & (bid >= 0) & (ask > 0) & (ask >= bid)
-        ).fill_null(False),
-    }
-
-
-_LEG_COLUMNS = _leg_columns()
-"""Built once: the book is summarized every cycle, and building expressions costs more than
-evaluating them on a small book. Only ``dte`` depends on the day."""
-
-
 def leg_view(book: pl.DataFrame, today: date) -> pl.DataFrame:
     """The book with per-leg figures the rules share: ``dte``, ``is_short``, ``is_call``,
     ``intrinsic``, ``extrinsic`` (per share), ``value`` (currency), position Greeks
     ``pos_delta``/``pos_gamma``/``pos_theta``/``pos_vega``, and the combo-quote terms
     ``width`` (|quantity| x (ask - bid)), ``signed_mid`` and ``quote_ok``."""
-    return run_plan(_leg_plan(book, today))
+    legs = Legs.of(book, today)
+    return legs.book.hstack([array_series(name, values) for name, values in legs.figures().items()])
 
 
-def _leg_plan(book: pl.DataFrame, today: date) -> pl.LazyFrame:
-    """The leg view's query over the book in one chunk: a book grown by appends (position
-    sync adds a strategy's legs to the end) comes in several, and every expression then runs
-    once per chunk - four times the cost of the whole query for six chunks of a small book,
-    against some 20 us to rechunk it."""
-    return (
-        book.rechunk()
-        .lazy()
-        .with_columns(dte=(pl.col("expiry") - pl.lit(today)).dt.total_days(), **_LEG_COLUMNS)
-        .with_columns(extrinsic=pl.col("mark") - pl.col("intrinsic"))
-    )
+LegAggregation = Callable[[Legs], Mapping[str, npt.NDArray[np.generic]]]
+"""Per-strategy columns computed from the legs (one value per strategy, in `Legs.groups`
+order), by column name: how a rule adds its own figures to the summary."""
 
 
-def run_plan(plan: pl.LazyFrame) -> pl.DataFrame:
-    """Collect a per-cycle plan on the in-memory engine without optimizer passes, as eager
-    frame operations run. A lazy collect's default (the streaming engine after every
-    optimization) costs about a millisecond before the first row, whatever the frame's size:
-    too much for queries made every cycle over a book of a few dozen legs. The plans here
-    read frames already in memory, so there is nothing to push down into a scan."""
-    return plan.collect(engine="in-memory", optimizations=_NO_OPTIMIZATIONS)
-
-
-_NO_OPTIMIZATIONS: Final = pl.QueryOptFlags.none()
-
-
-def _complete_sum(column: str) -> pl.Expr:
-    """The group's sum, or null when any leg's value is unknown (a partial sum would
-    understate the risk)."""
-    return pl.when(~pl.col(column).has_nulls()).then(pl.col(column).sum())
-
-
-def _strategy_aggregations() -> tuple[pl.Expr, ...]:
-    """STRATEGY_COLUMNS after strategy_id, in their order: the group-by's output needs no
-    reordering (a select of every column costs as much as several aggregations)."""
-    width = pl.col("width").sum()
-    mid = pl.col("signed_mid").sum().abs()
-    entry_credit = (pl.col("entry_premium") * pl.col("units") * pl.col("multiplier")).first()
-    value = _complete_sum("value")
-    return (
-        pl.col("kind").first(),
-        pl.col("underlying").min(),
-        pl.col("managed").first(),
-        pl.col("units").first(),
-        entry_credit.alias("entry_credit"),
-        pl.col("max_profit").first(),
-        pl.col("max_loss").first(),
-        value.alias("value"),
-        (entry_credit + value).alias("pnl"),
-        *(_complete_sum(f"pos_{g}").alias(g) for g in ("delta", "gamma", "theta", "vega")),
-        pl.col("dte").min(),
-        pl.col("expiry").max().alias("last_expiry"),
-        pl.col("underlying_price").first(),
-        pl.col("mark_time").min(),
-        pl.when(mid > 0).then(width / mid).alias("spread_fraction"),
-        pl.col("quote_ok").all(),
-    )
-
-
-_STRATEGY_AGGREGATIONS = _strategy_aggregations()
-"""Built once (see `_LEG_COLUMNS`)."""
-
-
-def summarize(legs: pl.DataFrame) -> pl.DataFrame:
-    """One row per strategy (STRATEGY_COLUMNS) from a `leg_view` frame."""
-    return run_plan(_summary_plan(legs.lazy(), ()))
-
-
-def _summary_plan(legs: pl.LazyFrame, extra: Sequence[pl.Expr]) -> pl.LazyFrame:
-    return legs.group_by("strategy_id", maintain_order=True).agg(*_STRATEGY_AGGREGATIONS, *extra)
-
-
-def strategy_frame(
-    book: pl.DataFrame,
-    today: date,
-    leg_columns: Sequence[pl.Expr] = (),
-    aggregations: Sequence[pl.Expr] = (),
+def summarize(
+    book: pl.DataFrame, today: date, aggregations: Sequence[LegAggregation] = ()
 ) -> pl.DataFrame:
-    """`summarize` of a validated book's `leg_view`, in one query: one row per strategy.
-    ``leg_columns`` are added to the leg view first (they may read it), ``aggregations``
-    (which may read them) follow STRATEGY_COLUMNS."""
-    legs = _leg_plan(validate_book(book), today)
-    if leg_columns:
-        legs = legs.with_columns(*leg_columns)
-    return run_plan(_summary_plan(legs, aggregations))
+    """One row per strategy of a validated book (STRATEGY_COLUMNS, strategies in order of
+    first appearance), then the columns of ``aggregations``."""
+    legs = Legs.of(validate_book(book), today)
+    made = (column for aggregate in aggregations for column in aggregate(legs).items())
+    return pl.DataFrame([*_strategy_columns(legs), *(array_series(*column) for column in made)])
+
+
+def _strategy_columns(legs: Legs) -> list[pl.Series]:
+    """STRATEGY_COLUMNS of ``legs``, in their order."""
+    groups, book = legs.groups, legs.book
+    premium = floats(book["entry_premium"])[groups.starts]
+    units = book["units"].to_numpy()[groups.starts]
+    entry_credit = premium * units * legs.multiplier[groups.starts]
+    value = groups.total(legs.value)
+    spread = ratio(groups.known_total(legs.width), np.abs(groups.known_total(legs.signed_mid)))
+    return [
+        *(groups.first_of(book[name]) for name in ("strategy_id", "kind")),
+        pl.Series("underlying", _lowest(book["underlying"], groups), pl.String()),
+        *(groups.first_of(book[name]) for name in ("managed", "units")),
+        array_series("entry_credit", entry_credit),
+        *(groups.first_of(book[name]) for name in ("max_profit", "max_loss")),
+        array_series("value", value),
+        array_series("pnl", entry_credit + value),
+        array_series("delta", groups.total(legs.pos_delta)),
+        array_series("gamma", groups.total(legs.pos_gamma)),
+        array_series("theta", groups.total(legs.pos_theta)),
+        array_series("vega", groups.total(legs.pos_vega)),
+        pl.Series("dte", groups.min(legs.dte)),
+        pl.Series("last_expiry", groups.max(legs.expiry).astype(np.int32)).cast(pl.Date()),
+        groups.first_of(book["underlying_price"]),
+        _utc_times("mark_time", groups.min(legs.mark_time)),
+        array_series("spread_fraction", spread),
+        pl.Series("quote_ok", groups.all(legs.quote_ok)),
+    ]
+
+
+def _lowest(symbols: pl.Series, groups: Groups) -> list[str]:
+    """The first underlying of each strategy in sort order (custom strategies may mix)."""
+    values = symbols.to_numpy()
+    return np.minimum.reduceat(values, groups.starts).tolist() if groups.count else []
+
+
+def _utc_times(name: str, values: npt.NDArray[np.datetime64]) -> pl.Series:
+    """UTC microseconds from an array of them, NaT as null (casting the integers is the
+    cheap way, valid when no value is NaT)."""
+    if np.isnat(values).any():
+        return pl.Series(name, values, UTC_MICROS)
+    return pl.Series(name, values.view(np.int64)).cast(UTC_MICROS)
+
+
+def array_series(name: str, values: npt.NDArray[np.generic]) -> pl.Series:
+    """A column from an array; NaN in a float array becomes null (unknown)."""
+    return pl.Series(name, values, nan_to_null=values.dtype.kind == "f")
 
 
 def aligned_columns(

@@ -1,10 +1,10 @@
 """The decision engine: every managed strategy of the book through the twelve rules at once.
 
 A cycle is two vectorized passes. `DecisionEngine.summarize` turns the book frame into one
-row per strategy with every rule's per-strategy aggregations (one group-by); the risk layer
+row per strategy with every rule's per-strategy aggregations of the legs; the risk layer
 reads the same frame for trailing stops and limits. `DecisionEngine.decide` adds the cycle's
-context (halt, trailing-stop hits, limit targets), evaluates every rule's ``triggered`` flag and
-resolves them:
+context (halt, trailing-stop hits, limit targets), evaluates every rule's columns and
+``triggered`` flag over numpy arrays of the frame's columns and resolves them:
 
 * the highest-priority triggered rule decides; a strategy with none holds;
 * rule 1 (halt) without ``close_positions`` lets the closing actions of rules 2-12 pass and
@@ -22,16 +22,16 @@ reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from v6.book import aligned_columns, run_plan, strategy_frame
+from v6.book import LegAggregation, aligned_columns, array_series, summarize
 from v6.config.decisions import DecisionsConfig, MarketVeto
 from v6.decisions.explain import Explanation, explain, metrics_of, row_values
 from v6.decisions.rules import (
@@ -39,9 +39,11 @@ from v6.decisions.rules import (
     LIMIT_TARGET_SCHEMA,
     RULES,
     TRAILING_SCHEMA,
+    Columns,
     RulePlan,
 )
 from v6.domain import Action, Decision
+from v6.legs import BoolArray, flags, floats
 
 DECISION_COLUMNS: Final = (
     "strategy_id",  # String
@@ -237,32 +239,17 @@ class CycleDecisions:
 
 @dataclass(frozen=True, slots=True)
 class _Rulebook:
-    """Every rule's plan for one trading date, with their expressions gathered per stage."""
+    """Every rule's plan for one trading date, with their leg aggregations gathered."""
 
     today: date
     plans: tuple[RulePlan, ...]
-    leg_columns: tuple[pl.Expr, ...]
-    aggregations: tuple[pl.Expr, ...]
-    columns: tuple[pl.Expr, ...]
-    flags: tuple[pl.Expr, ...]
-    flag_names: tuple[str, ...]
+    aggregations: tuple[LegAggregation, ...]
 
     @classmethod
     def of(cls, config: DecisionsConfig, today: date) -> _Rulebook:
         plans = tuple(rule(config, today) for rule in RULES)
-        flags = (
-            (plan.triggered.fill_null(False) if plan.enabled else pl.lit(False)).alias(plan.flag)
-            for plan in plans
-        )
-        return cls(
-            today,
-            plans,
-            leg_columns=tuple(expr for plan in plans for expr in plan.leg_columns),
-            aggregations=tuple(expr for plan in plans for expr in plan.aggregations),
-            columns=tuple(expr for plan in plans for expr in plan.columns),
-            flags=(*flags, _absurd_market(config.market_veto).alias("market_absurd")),
-            flag_names=tuple(plan.flag for plan in plans),
-        )
+        made = tuple(plan.aggregations for plan in plans if plan.aggregations is not None)
+        return cls(today, plans, made)
 
 
 class DecisionEngine:
@@ -284,8 +271,7 @@ class DecisionEngine:
     def summarize(self, book: pl.DataFrame, today: date) -> pl.DataFrame:
         """One row per strategy (managed or not): `v6.book.STRATEGY_COLUMNS` plus every
         rule's aggregations. The risk layer reads the same frame."""
-        rules = self._rules(today)
-        return strategy_frame(book, today, rules.leg_columns, rules.aggregations)
+        return summarize(book, today, self._rules(today).aggregations)
 
     def evaluate(self, book: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         return self.decide(self.summarize(book, context.today), context)
@@ -293,16 +279,78 @@ class DecisionEngine:
     def decide(self, strategies: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         """Resolve the rules for the managed strategies of a `summarize` frame made for
         ``context.today``. The context is added side by side (a join only for limit
-        targets), then every rule's columns and flags take one query, however many rules and
-        strategies; resolution runs in numpy on the flags as one matrix."""
-        rules = self._rules(context.today)
+        targets); every rule's columns and flags are array operations over the frame's
+        columns, however many rules and strategies; resolution runs on the flags as one
+        matrix."""
+        plans = self._rules(context.today).plans
         frame = _managed(_with_context(strategies, context))
-        frame = run_plan(frame.lazy().with_columns(*rules.columns).with_columns(*rules.flags))
-        flags = frame[list(rules.flag_names)].to_numpy()
-        resolved = _resolve(frame, flags, context, rules.plans, self._config)
+        columns = FrameArrays(frame)
+        made = {name: values for plan in plans for name, values in _columns(plan, columns)}
+        flags = _flags(plans, columns, frame.height)
+        absurd = _absurd_market(columns, self._config.market_veto)
+        frame = frame.hstack(
+            [
+                *(array_series(name, values) for name, values in made.items()),
+                *(pl.Series(plan.flag, flags[:, i]) for i, plan in enumerate(plans)),
+                pl.Series("market_absurd", absurd),
+            ]
+        )
+        resolved = _resolve(absurd, flags, context, plans, self._config)
         first = ("strategy_id", *(column.name for column in resolved))
         ordered = frame.hstack(resolved)[[*first, *(n for n in frame.columns if n not in first)]]
-        return CycleDecisions(context.now, ordered, rules.plans, self._config.market_veto, flags)
+        return CycleDecisions(context.now, ordered, plans, self._config.market_veto, flags)
+
+
+class FrameArrays(Mapping[str, npt.NDArray[Any]]):
+    """A frame's columns as numpy arrays (`v6.decisions.rules.Columns`), each converted on
+    its first read, with the columns rules add."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
+
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
+        found = self._arrays.get(name)
+        if found is None:
+            found = self._arrays[name] = _array(self._frame[name])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._frame.columns, *self._arrays]))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def add(self, columns: Mapping[str, npt.NDArray[Any]]) -> None:
+        self._arrays.update(columns)
+
+
+def _array(column: pl.Series) -> npt.NDArray[Any]:
+    """Numbers as floats (NaN when unknown), flags as booleans (false when unknown), other
+    columns as numpy hands them out."""
+    if column.dtype == pl.Boolean:
+        return flags(column)
+    if column.dtype.is_numeric():
+        return floats(column)
+    return column.to_numpy()
+
+
+def _columns(plan: RulePlan, columns: FrameArrays) -> Iterator[tuple[str, npt.NDArray[Any]]]:
+    """The plan's own columns, added to ``columns`` for the rules that follow."""
+    if plan.columns is None:
+        return iter(())
+    made = plan.columns(columns)
+    columns.add(made)
+    return iter(made.items())
+
+
+def _flags(plans: Sequence[RulePlan], columns: Columns, height: int) -> npt.NDArray[np.bool_]:
+    """Every rule's ``triggered`` flag, a column per plan; a disabled rule never triggers."""
+    matrix = np.zeros((height, len(plans)), np.bool_)
+    for i, plan in enumerate(plans):
+        if plan.enabled:
+            matrix[:, i] = plan.triggered(columns)
+    return matrix
 
 
 def _managed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -337,9 +385,9 @@ class _Columns:
         return {name: self._lists[name][index] for name in names}
 
 
-def _absurd_market(veto: MarketVeto) -> pl.Expr:
-    fair = pl.col("quote_ok") & (pl.col("spread_fraction") <= veto.max_spread_fraction)
-    return ~fair.fill_null(False)
+def _absurd_market(columns: Columns, veto: MarketVeto) -> BoolArray:
+    """No valid two-sided quote on every leg, or a combo wider than the veto allows."""
+    return ~(columns["quote_ok"] & (columns["spread_fraction"] <= veto.max_spread_fraction))
 
 
 def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
@@ -354,14 +402,14 @@ def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
 
 
 def _resolve(
-    frame: pl.DataFrame,
+    absurd: BoolArray,
     flags: npt.NDArray[np.bool_],
     context: CycleContext,
     plans: tuple[RulePlan, ...],
     config: DecisionsConfig,
 ) -> list[pl.Series]:
-    """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every row of
-    ``frame`` (whose rules' ``flags`` are given as a matrix), resolved with integer codes in
+    """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every strategy of
+    the rules' ``flags`` matrix (``absurd``: its market is), resolved with integer codes in
     numpy and then named."""
     winner = _winners(flags, context.halted and not config.halt.close_positions)
     codes = np.array([_ACTION_CODES[plan.action] for plan in plans] + [_ACTION_CODES[Action.HOLD]])
@@ -374,7 +422,7 @@ def _resolve(
         config.market_veto.enabled
         & (winner + 1 > LAST_UNVETOED_PRIORITY)
         & _IS_EXIT[action]
-        & frame["market_absurd"].to_numpy()
+        & absurd
     )
     return _named(plans, winner, action, vetoed, roll_to_close & ~vetoed)
 

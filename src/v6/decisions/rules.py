@@ -1,16 +1,19 @@
 """The twelve exit and adjustment rules, highest priority first, as vectorized plans.
 
 A rule is a pure function of the rule-book configuration and the trading date that returns a
-`RulePlan`: polars expressions that the engine evaluates for every strategy of the book in one
-pass (leg columns and their per-strategy aggregations, then strategy-level columns and the
-``triggered`` flag). Nothing here reads a clock or holds state.
+`RulePlan`: array functions that the engine evaluates for every strategy of the book at once
+(per-strategy aggregations of the legs, then strategy-level columns and the ``triggered``
+flag). Nothing here reads a clock or holds state.
 
 What a plan may read:
 
-* the leg view of `v6.book.leg_view` (in ``leg_columns`` and ``aggregations``);
+* the legs of `v6.legs.Legs` (in ``aggregations``, run by `v6.book.summarize`);
 * the strategy frame of `v6.book.summarize` (``STRATEGY_COLUMNS``) and its own aggregations;
 * the cycle's context columns, added by the engine: ``halted`` (Boolean), the trailing-stop
   columns of `TRAILING_SCHEMA` and the portfolio-limit columns of `LIMIT_TARGET_SCHEMA`.
+
+Strategy-level columns come as numpy arrays (`Columns`): unknown numbers are NaN and unknown
+flags false, so a comparison with an unknown value never triggers.
 
 Column names a rule makes are prefixed with the rule's name (``stop_loss.loss_multiple``); a
 decision's metrics use the name without the prefix.
@@ -22,12 +25,16 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
+from v6.book import LegAggregation
 from v6.config.decisions import DecisionsConfig
 from v6.domain import Action
+from v6.legs import BoolArray, FloatArray, Legs, days_from, ratio
 
 TRAILING_SCHEMA: Final = pl.Schema(
     {
@@ -55,29 +62,36 @@ limit, with the limit, the book's value of it and the strategy's contribution.""
 Values = Mapping[str, object]
 """A strategy's inputs for one rule, by column name, as `describe` receives them."""
 
+Columns = Mapping[str, npt.NDArray[Any]]
+"""Strategy-level columns by name, one entry per strategy: numbers as floats (NaN when
+unknown), flags as booleans (false when unknown), dates as ``datetime64``, texts as objects."""
+
+StrategyColumns = Callable[[Columns], Mapping[str, FloatArray]]
+"""A rule's own strategy-level columns, computed from the strategy frame and the context."""
+
 
 @dataclass(frozen=True, slots=True)
 class RulePlan:
     """One rule, ready to be evaluated over the whole book.
 
-    ``triggered`` is a boolean expression over the strategy frame (null counts as not
-    triggered); ``inputs`` name the numeric columns recorded with a decision and shown by the
-    explanation, ``labels`` the text columns its reason also uses; ``describe`` writes the
-    reason from those values.
+    ``aggregations`` add the rule's per-strategy figures of the legs to the summary,
+    ``columns`` its strategy-level figures in the cycle; ``triggered`` flags the strategies
+    from those columns; ``inputs`` name the numeric columns recorded with a decision and shown
+    by the explanation, ``labels`` the text columns its reason also uses; ``describe`` writes
+    the reason from those values.
     """
 
     name: str
     priority: int
     enabled: bool
     action: Action
-    triggered: pl.Expr
+    triggered: Callable[[Columns], BoolArray]
     inputs: tuple[str, ...]
     describe: Callable[[Values], str]
     thresholds: Mapping[str, float] = field(default_factory=dict)
     labels: tuple[str, ...] = ()
-    leg_columns: tuple[pl.Expr, ...] = ()
-    aggregations: tuple[pl.Expr, ...] = ()
-    columns: tuple[pl.Expr, ...] = ()
+    aggregations: LegAggregation | None = None
+    columns: StrategyColumns | None = None
 
     @property
     def flag(self) -> str:
@@ -117,7 +131,7 @@ def halt(config: DecisionsConfig, today: date) -> RulePlan:
         priority=1,
         enabled=rule.enabled,
         action=Action.CLOSE if close else Action.ALERT,
-        triggered=pl.col("halted"),
+        triggered=lambda c: c["halted"],
         inputs=("halted",),
         describe=describe,
         thresholds={"close_positions": float(close)},
@@ -128,9 +142,12 @@ def catastrophic_move(config: DecisionsConfig, today: date) -> RulePlan:
     """2. The underlying beyond a short strike by more than a fraction of the strike, or a
     loss at or beyond a fraction of the maximum loss: close now, at a marketable price."""
     rule = config.catastrophic_move
-    spot, strike = pl.col("underlying_price"), pl.col("strike")
-    beyond = pl.when(pl.col("is_call")).then(spot - strike).otherwise(strike - spot) / strike
     breach, loss = "catastrophic_move.strike_breach", "catastrophic_move.loss_fraction"
+
+    def aggregations(legs: Legs) -> dict[str, FloatArray]:
+        spot, strike = legs.underlying_price, legs.strike
+        beyond = np.where(legs.is_call, spot - strike, strike - spot) / strike
+        return {breach: legs.groups.max(legs.where(legs.is_short, beyond))}
 
     def describe(values: Values) -> str:
         if _num(values, breach) > rule.strike_breach_fraction:
@@ -148,19 +165,17 @@ def catastrophic_move(config: DecisionsConfig, today: date) -> RulePlan:
         priority=2,
         enabled=rule.enabled,
         action=Action.CLOSE,
-        triggered=(pl.col(breach) > rule.strike_breach_fraction)
-        | (pl.col(loss) >= rule.max_loss_fraction),
+        triggered=lambda c: (
+            (c[breach] > rule.strike_breach_fraction) | (c[loss] >= rule.max_loss_fraction)
+        ),
         inputs=(breach, loss, "pnl", "max_loss", "underlying_price"),
         describe=describe,
         thresholds={
             "strike_breach_fraction": rule.strike_breach_fraction,
             "max_loss_fraction": rule.max_loss_fraction,
         },
-        leg_columns=(pl.when(pl.col("is_short")).then(beyond).alias(breach),),
-        aggregations=(pl.col(breach).max(),),
-        columns=(
-            pl.when(pl.col("max_loss") > 0).then(-pl.col("pnl") / pl.col("max_loss")).alias(loss),
-        ),
+        aggregations=aggregations,
+        columns=lambda c: {loss: ratio(-c["pnl"], c["max_loss"])},
     )
 
 
@@ -168,8 +183,14 @@ def expiration_pin(config: DecisionsConfig, today: date) -> RulePlan:
     """3. A short leg with DTE <= max_dte within a fraction of the price of its strike."""
     rule = config.expiration_pin
     distance, short_dte = "expiration_pin.distance", "expiration_pin.short_dte"
-    near_expiry = pl.col("is_short") & (pl.col("dte") <= rule.max_dte)
-    gap = (pl.col("underlying_price") - pl.col("strike")).abs() / pl.col("underlying_price")
+
+    def aggregations(legs: Legs) -> dict[str, FloatArray]:
+        near_expiry = legs.is_short & (legs.dte <= rule.max_dte)
+        gap = np.abs(legs.underlying_price - legs.strike) / legs.underlying_price
+        return {
+            distance: legs.groups.min(legs.where(near_expiry, gap)),
+            short_dte: legs.groups.min(legs.where(legs.is_short, legs.dte.astype(np.float64))),
+        }
 
     def describe(values: Values) -> str:
         return (
@@ -183,18 +204,14 @@ def expiration_pin(config: DecisionsConfig, today: date) -> RulePlan:
         priority=3,
         enabled=rule.enabled,
         action=Action.CLOSE,
-        triggered=pl.col(distance) <= rule.pin_distance_fraction,
+        triggered=lambda c: c[distance] <= rule.pin_distance_fraction,
         inputs=(distance, short_dte, "underlying_price"),
         describe=describe,
         thresholds={
             "pin_distance_fraction": rule.pin_distance_fraction,
             "max_dte": float(rule.max_dte),
         },
-        leg_columns=(
-            pl.when(near_expiry).then(gap).alias(distance),
-            pl.when(pl.col("is_short")).then(pl.col("dte")).alias(short_dte),
-        ),
-        aggregations=(pl.col(distance).min(), pl.col(short_dte).min()),
+        aggregations=aggregations,
     )
 
 
@@ -202,22 +219,31 @@ def early_assignment(config: DecisionsConfig, today: date) -> RulePlan:
     """4. A short in-the-money leg whose extrinsic value is below the floor, or (a call)
     below the next dividend before its ex-date: close or roll.
 
-    The leg columns keep a short ITM leg's extrinsic value and a short ITM call's dividend
-    and days to its ex-date (null on every other leg); the strategy's ``at_risk`` flag is
-    one aggregation over them, so the leg conditions are not evaluated twice."""
+    Per leg: a short ITM leg's extrinsic value and a short ITM call's dividend and days to
+    its ex-date (unknown on every other leg); the strategy is ``at_risk`` when any leg is."""
     rule = config.early_assignment
     extrinsic, dividend = "early_assignment.extrinsic", "early_assignment.dividend"
     days_to_ex, flag = "early_assignment.days_to_ex_div", "early_assignment.at_risk"
-    itm_short = pl.col("is_short") & (pl.col("intrinsic") > 0)
-    itm_short_call = itm_short & pl.col("is_call")
-    days = pl.col(days_to_ex)
-    dividend_risk = (
-        (pl.col(dividend) > pl.col(extrinsic))
-        & (pl.col("ex_div_date") <= pl.col("expiry"))
-        & (days > 0)
-        & (days <= rule.ex_dividend_days)
-    )
-    floor_risk = pl.col(extrinsic) < rule.min_extrinsic
+
+    def aggregations(legs: Legs) -> dict[str, npt.NDArray[Any]]:
+        itm_short = legs.is_short & (legs.intrinsic > 0)
+        itm_short_call = itm_short & legs.is_call
+        left = legs.where(itm_short, legs.extrinsic)
+        paid = legs.where(itm_short_call, legs.ex_div_amount)
+        days = legs.where(itm_short_call, days_from(legs.ex_div_date, today))
+        dividend_risk = (
+            (paid > left)
+            & (legs.ex_div_date <= legs.expiry)
+            & (days > 0)
+            & (days <= rule.ex_dividend_days)
+        )
+        groups = legs.groups
+        return {
+            extrinsic: groups.min(left),
+            dividend: groups.max(paid),
+            days_to_ex: groups.min(days),
+            flag: groups.any(dividend_risk | (left < rule.min_extrinsic)),
+        }
 
     def describe(values: Values) -> str:
         left = _num(values, extrinsic)
@@ -235,26 +261,14 @@ def early_assignment(config: DecisionsConfig, today: date) -> RulePlan:
         priority=4,
         enabled=rule.enabled,
         action=_close_or_roll(rule.roll),
-        triggered=pl.col(flag),
+        triggered=lambda c: c[flag],
         inputs=(extrinsic, dividend, days_to_ex),
         describe=describe,
         thresholds={
             "min_extrinsic": rule.min_extrinsic,
             "ex_dividend_days": float(rule.ex_dividend_days),
         },
-        leg_columns=(
-            pl.when(itm_short).then(pl.col("extrinsic")).alias(extrinsic),
-            pl.when(itm_short_call).then(pl.col("ex_div_amount")).alias(dividend),
-            pl.when(itm_short_call)
-            .then((pl.col("ex_div_date") - pl.lit(today)).dt.total_days())
-            .alias(days_to_ex),
-        ),
-        aggregations=(
-            pl.col(extrinsic).min(),
-            pl.col(dividend).max(),
-            days.min(),
-            (dividend_risk | floor_risk).fill_null(False).any().alias(flag),
-        ),
+        aggregations=aggregations,
     )
 
 
@@ -275,15 +289,11 @@ def stop_loss(config: DecisionsConfig, today: date) -> RulePlan:
         priority=5,
         enabled=rule.enabled,
         action=Action.CLOSE,
-        triggered=pl.col(multiple) >= rule.credit_multiple,
+        triggered=lambda c: c[multiple] >= rule.credit_multiple,
         inputs=(multiple, "pnl", "entry_credit"),
         describe=describe,
         thresholds={"credit_multiple": rule.credit_multiple},
-        columns=(
-            pl.when(pl.col("entry_credit") > 0)
-            .then(-pl.col("pnl") / pl.col("entry_credit"))
-            .alias(multiple),
-        ),
+        columns=lambda c: {multiple: ratio(-c["pnl"], c["entry_credit"])},
     )
 
 
@@ -291,7 +301,13 @@ def delta_breach(config: DecisionsConfig, today: date) -> RulePlan:
     """6. |delta| of a short leg at or above the threshold: close, or roll the tested side."""
     rule = config.delta_breach
     calls, puts = "delta_breach.short_call_delta", "delta_breach.short_put_delta"
-    size = pl.col("delta").abs()
+
+    def aggregations(legs: Legs) -> dict[str, FloatArray]:
+        size = np.abs(legs.delta)
+        return {
+            calls: legs.groups.max(legs.where(legs.is_short & legs.is_call, size)),
+            puts: legs.groups.max(legs.where(legs.is_short & ~legs.is_call, size)),
+        }
 
     def describe(values: Values) -> str:
         call, put = _num(values, calls), _num(values, puts)
@@ -306,15 +322,11 @@ def delta_breach(config: DecisionsConfig, today: date) -> RulePlan:
         priority=6,
         enabled=rule.enabled,
         action=_close_or_roll(rule.roll),
-        triggered=pl.max_horizontal(calls, puts) >= rule.max_short_delta,
+        triggered=lambda c: np.fmax(c[calls], c[puts]) >= rule.max_short_delta,
         inputs=(calls, puts),
         describe=describe,
         thresholds={"max_short_delta": rule.max_short_delta},
-        leg_columns=(
-            pl.when(pl.col("is_short") & pl.col("is_call")).then(size).alias(calls),
-            pl.when(pl.col("is_short") & ~pl.col("is_call")).then(size).alias(puts),
-        ),
-        aggregations=(pl.col(calls).max(), pl.col(puts).max()),
+        aggregations=aggregations,
     )
 
 
@@ -333,7 +345,7 @@ def gamma_risk(config: DecisionsConfig, today: date) -> RulePlan:
         priority=7,
         enabled=rule.enabled,
         action=Action.CLOSE,
-        triggered=(pl.col("dte") <= rule.max_dte) & (pl.col("gamma").abs() > rule.max_abs_gamma),
+        triggered=lambda c: (c["dte"] <= rule.max_dte) & (np.abs(c["gamma"]) > rule.max_abs_gamma),
         inputs=("dte", "gamma"),
         describe=describe,
         thresholds={"max_dte": float(rule.max_dte), "max_abs_gamma": rule.max_abs_gamma},
@@ -354,18 +366,19 @@ def _next_events(config: DecisionsConfig, today: date) -> tuple[date | None, dic
     return market, per_symbol
 
 
-def _days_to_next_event(config: DecisionsConfig, today: date) -> pl.Expr:
+def _days_to_next_event(config: DecisionsConfig, today: date) -> StrategyColumns:
     """Calendar days from ``today`` to the next event concerning each strategy's underlying
-    (null when none is coming), counted once per trading date: a literal when no symbol
-    has events of its own."""
+    (NaN when none is coming), counted once per trading date."""
     market, per_symbol = _next_events(config, today)
-    market_days = None if market is None else (market - today).days
-    if not per_symbol:
-        return pl.lit(market_days, dtype=pl.Int64())
-    days = {symbol: (day - today).days for symbol, day in per_symbol.items()}
-    return pl.col("underlying").replace_strict(
-        days, default=pl.lit(market_days, dtype=pl.Int64()), return_dtype=pl.Int64()
-    )
+    market_days = math.nan if market is None else float((market - today).days)
+    days = {symbol: float((day - today).days) for symbol, day in per_symbol.items()}
+    name = "event.days_to_event"
+
+    def columns(c: Columns) -> dict[str, FloatArray]:
+        symbols: list[str] = c["underlying"].tolist()
+        return {name: np.array([days.get(symbol, market_days) for symbol in symbols])}
+
+    return columns
 
 
 def event(config: DecisionsConfig, today: date) -> RulePlan:
@@ -373,6 +386,10 @@ def event(config: DecisionsConfig, today: date) -> RulePlan:
     days: close before it."""
     rule = config.event
     days_to_event, days_to_expiry = "event.days_to_event", "event.days_to_expiry"
+    next_event = _days_to_next_event(config, today)
+
+    def columns(c: Columns) -> dict[str, FloatArray]:
+        return {**next_event(c), days_to_expiry: days_from(c["last_expiry"], today)}
 
     def describe(values: Values) -> str:
         return (
@@ -385,15 +402,13 @@ def event(config: DecisionsConfig, today: date) -> RulePlan:
         priority=8,
         enabled=rule.enabled,
         action=Action.CLOSE,
-        triggered=(pl.col(days_to_event) <= pl.col(days_to_expiry))
-        & (pl.col(days_to_event) <= rule.days_before),
+        triggered=lambda c: (
+            (c[days_to_event] <= c[days_to_expiry]) & (c[days_to_event] <= rule.days_before)
+        ),
         inputs=(days_to_event, days_to_expiry),
         describe=describe,
         thresholds={"days_before": float(rule.days_before)},
-        columns=(
-            _days_to_next_event(config, today).alias(days_to_event),
-            (pl.col("last_expiry") - pl.lit(today)).dt.total_days().alias(days_to_expiry),
-        ),
+        columns=columns,
     )
 
 
@@ -412,7 +427,7 @@ def trailing_stop(config: DecisionsConfig, today: date) -> RulePlan:
         priority=9,
         enabled=config.trailing_stop.enabled,
         action=Action.CLOSE,
-        triggered=pl.col("trailing_hit"),
+        triggered=lambda c: c["trailing_hit"],
         inputs=("pnl", "trailing_peak", "trailing_level"),
         describe=describe,
     )
@@ -434,15 +449,11 @@ def take_profit(config: DecisionsConfig, today: date) -> RulePlan:
         priority=10,
         enabled=rule.enabled,
         action=Action.CLOSE,
-        triggered=pl.col(captured) >= rule.profit_fraction,
+        triggered=lambda c: c[captured] >= rule.profit_fraction,
         inputs=(captured, "pnl", "max_profit"),
         describe=describe,
         thresholds={"profit_fraction": rule.profit_fraction},
-        columns=(
-            pl.when(pl.col("max_profit") > 0)
-            .then(pl.col("pnl") / pl.col("max_profit"))
-            .alias(captured),
-        ),
+        columns=lambda c: {captured: ratio(c["pnl"], c["max_profit"])},
     )
 
 
@@ -459,7 +470,7 @@ def time_exit(config: DecisionsConfig, today: date) -> RulePlan:
         priority=11,
         enabled=rule.enabled,
         action=_close_or_roll(rule.roll),
-        triggered=pl.col("dte") <= rule.max_dte,
+        triggered=lambda c: c["dte"] <= rule.max_dte,
         inputs=("dte",),
         describe=describe,
         thresholds={"max_dte": float(rule.max_dte)},
@@ -482,7 +493,7 @@ def portfolio_limit(config: DecisionsConfig, today: date) -> RulePlan:
         priority=12,
         enabled=config.portfolio_limit.enabled,
         action=Action.REDUCE,
-        triggered=pl.col("limit_reached").is_not_null(),
+        triggered=lambda c: ~np.isnan(c["limit_reached"]),
         inputs=("limit_reached", "limit_value", "limit_contribution"),
         labels=("limit_name",),
         describe=describe,

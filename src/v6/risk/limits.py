@@ -26,12 +26,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+import numpy as np
 import polars as pl
 
-from v6.book import run_plan
 from v6.config.risk import PortfolioLimits
 from v6.decisions.rules import LIMIT_TARGET_SCHEMA
 from v6.domain import Greeks, IntentKind, OptionContract, OrderIntent, Strategy
+from v6.legs import floats
 from v6.risk.events import RiskEvent, RiskEventKind
 
 
@@ -133,13 +134,9 @@ class Exposure:
         """The exposure of a strategy frame (`v6.book.summarize`), managed or not: column
         sums (unknown Greeks count as zero) and the maximum loss per underlying of the
         strategies whose maximum loss is known."""
-        known = strategies.lazy()
-        if strategies["max_loss"].null_count():
-            known = known.filter(pl.col("max_loss").is_not_null())
-        by_symbol = run_plan(known.group_by("underlying").agg(pl.col("max_loss").sum()))
         return cls(
             open_strategies=strategies.height,
-            max_loss_by_symbol=tuple(sorted(by_symbol.rows())),
+            max_loss_by_symbol=_max_loss_by_symbol(strategies),
             **{name: _total(strategies[name]) for name in ("delta", "gamma", "theta", "vega")},
         )
 
@@ -161,6 +158,15 @@ class Exposure:
             open_strategies=self.open_strategies + (candidate.intent.intent is IntentKind.OPEN),
             max_loss_by_symbol=tuple(sorted(losses.items())),
         )
+
+
+def _max_loss_by_symbol(strategies: pl.DataFrame) -> tuple[tuple[str, float], ...]:
+    """The known maximum losses summed per underlying, in symbol order."""
+    losses = floats(strategies["max_loss"])
+    known = ~np.isnan(losses)
+    symbols, index = np.unique(strategies["underlying"].to_numpy()[known], return_inverse=True)
+    totals = np.bincount(index, weights=losses[known], minlength=symbols.size)
+    return tuple(zip(symbols.tolist(), totals.tolist(), strict=True))
 
 
 def _total(column: pl.Series) -> float:
