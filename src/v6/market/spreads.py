@@ -127,14 +127,21 @@ def quote_sizes(mean: FloatArray, keys: UIntArray) -> IntArray:
     return sizes
 
 
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX_MULTIPLIERS = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_MIX_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+
+
 def mix_keys(keys: UIntArray, salt: int) -> UIntArray:
     """SplitMix64 of ``keys`` combined with ``salt``: well-spread 64-bit values, vectorized."""
+    first, second = _MIX_MULTIPLIERS
+    shift_a, shift_b, shift_c = _MIX_SHIFTS
     with np.errstate(over="ignore"):
         z = keys ^ np.uint64(salt & 0xFFFFFFFFFFFFFFFF)
-        z = z + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        mixed: UIntArray = z ^ (z >> np.uint64(31))
+        z = z + _GOLDEN_GAMMA
+        z = (z ^ (z >> shift_a)) * first
+        z = (z ^ (z >> shift_b)) * second
+        mixed: UIntArray = z ^ (z >> shift_c)
     return mixed
 
 

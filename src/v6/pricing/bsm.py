@@ -222,8 +222,9 @@ def _price_and_greeks(inputs: _Inputs, legs: _Legs) -> BsmResult:
 def _apply_special_cases(inputs: _Inputs, outputs: dict[str, FloatArray]) -> None:
     """Overwrite expired / zero-vol elements with their payoff values and bad ones with NaN."""
     valid = _valid(inputs)
-    degenerate = np.broadcast_to(valid & ((inputs.T <= 0.0) | (inputs.sigma == 0.0)), inputs.shape)
+    degenerate = valid & ((inputs.T <= 0.0) | (inputs.sigma == 0.0))
     if degenerate.any():
+        degenerate = np.broadcast_to(degenerate, inputs.shape)
         payoff = _payoff_values(inputs, degenerate)
         for name, output in outputs.items():
             output[degenerate] = getattr(payoff, name)
