@@ -23,8 +23,9 @@ reads a clock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
@@ -96,41 +97,67 @@ class CycleContext:
             raise ValueError(f"CycleContext.now = {self.now!r}: expected an aware UTC datetime")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CycleDecisions:
-    """One cycle's verdicts. ``frame`` has one row per managed strategy (`DECISION_COLUMNS`,
-    then every rule's flag and inputs); ``flags`` holds the frame's ``<rule>.triggered``
-    columns as a matrix (a row per strategy, a column per plan, in priority order); the
-    methods turn rows into immutable records."""
+    """One cycle's verdicts, one per managed strategy. ``flags`` holds every rule's
+    ``triggered`` flag as a matrix (a row per strategy, a column per plan, in priority
+    order); the methods turn rows into immutable records, reading the cycle's arrays;
+    ``frame`` shows it all as one table (`DECISION_COLUMNS`, then every rule's flag and
+    inputs), built when first asked for: the engine's cycle needs only the records."""
 
     at: datetime
-    frame: pl.DataFrame
     plans: tuple[RulePlan, ...]
     veto: MarketVeto
     flags: npt.NDArray[np.bool_]
+    strategies: pl.DataFrame
+    """The managed strategies of the summary with the cycle's context columns."""
+    columns: FrameArrays
+    """Their columns and the rules' own columns as arrays."""
+    resolution: Resolution
+    _lists: dict[str, list[object]] = field(default_factory=dict, repr=False)
+
+    @property
+    def count(self) -> int:
+        return self.strategies.height
+
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        made = (name for name in self.columns.added if name not in self.strategies.columns)
+        frame = self.strategies.hstack(
+            [
+                *(array_series(name, self.columns[name]) for name in made),
+                *(pl.Series(plan.flag, self.flags[:, i]) for i, plan in enumerate(self.plans)),
+                pl.Series("market_absurd", self.resolution.absurd),
+                *self.resolution.series(self.plans),
+            ]
+        )
+        first = ("strategy_id", *DECISION_COLUMNS[1:])
+        return frame[[*first, *(name for name in frame.columns if name not in first)]]
 
     def decisions(self) -> tuple[Decision, ...]:
         """The deciding verdict of every managed strategy, HOLD included, in frame order."""
-        return self._decisions(range(self.frame.height))
+        return self._decisions(range(self.count))
 
     def actionable(self) -> tuple[Decision, ...]:
         """The decisions that are not HOLD (what execution acts on)."""
-        actions = self.frame["action"].to_list()
-        return self._decisions(i for i, action in enumerate(actions) if action != _HOLD_ACTION)
+        acting = self.resolution.action != _ACTION_CODES[Action.HOLD]
+        return self._decisions(np.flatnonzero(acting).tolist())
 
     def vetoes(self) -> tuple[Decision, ...]:
-        rules = self.frame["rule"].to_list()
-        return self._decisions(i for i, rule in enumerate(rules) if rule == VETO_RULE)
+        return self._decisions(np.flatnonzero(self.resolution.vetoed).tolist())
+
+    def marketable(self) -> frozenset[str]:
+        """The strategies to close at a marketable price (rule 2 decides)."""
+        ids = self._values("strategy_id")
+        return frozenset(str(ids[i]) for i in np.flatnonzero(self.resolution.marketable))
 
     def triggered(self) -> tuple[Decision, ...]:
         """One record per triggered rule per strategy, in priority order."""
         hits = np.nonzero(self.flags.T)
-        if hits[0].size == 0:
-            return ()
-        columns = {i: ("strategy_id", *_read_by(self.plans[i])) for i in np.unique(hits[0])}
-        table = _Columns(self.frame, (name for names in columns.values() for name in names))
         return tuple(
-            self._verdict(self.plans[plan], table.row(row, columns[plan]))
+            self._verdict(
+                self.plans[plan], self._row(row, ("strategy_id", *_read_by(self.plans[plan])))
+            )
             for plan, row in zip(hits[0].tolist(), hits[1].tolist(), strict=True)
         )
 
@@ -164,20 +191,27 @@ class CycleDecisions:
         return explain(row, self.plans, self._decision(row), self.veto)
 
     def _decisions(self, rows: Iterable[int]) -> tuple[Decision, ...]:
-        """Records of the frame's ``rows`` (in the order given); each row only carries the
-        columns its deciding rule reads."""
-        wanted = list(rows)
-        if not wanted:
-            return ()
-        rules = self.frame["rule"].to_list()
-        vetoed = self.frame["vetoed_rule"].to_list()
-        deciding = {i: vetoed[i] or rules[i] for i in wanted}
-        columns = {
-            rule: (*_RECORD_COLUMNS, *(() if rule == HOLD_RULE else _read_by(self._plan(rule))))
-            for rule in set(deciding.values())
-        }
-        table = _Columns(self.frame, (name for names in columns.values() for name in names))
-        return tuple(self._decision(table.row(i, columns[deciding[i]])) for i in wanted)
+        """Records of the ``rows`` (in the order given); each row only carries the columns
+        its deciding rule reads."""
+        records = []
+        for i in rows:
+            rule = self.resolution.deciding_rule(i, self.plans)
+            read = () if rule is None else _read_by(self._plan(rule))
+            records.append(self._decision(self._row(i, (*_RECORD_COLUMNS, *read))))
+        return tuple(records)
+
+    def _row(self, index: int, names: Iterable[str]) -> dict[str, object]:
+        return {name: self._values(name)[index] for name in names}
+
+    def _values(self, name: str) -> list[object]:
+        """A column's values as Python objects (unknown numbers as None), converted once."""
+        found = self._lists.get(name)
+        if found is None:
+            labels = self.resolution.labels(name, self.plans)
+            found = self._lists[name] = (
+                labels if labels is not None else _listed(self.columns[name])
+            )
+        return found
 
     def _plan(self, rule: str) -> RulePlan:
         for plan in self.plans:
@@ -283,22 +317,17 @@ class DecisionEngine:
         columns, however many rules and strategies; resolution runs on the flags as one
         matrix."""
         plans = self._rules(context.today).plans
-        frame = _managed(_with_context(strategies, context))
-        columns = FrameArrays(frame)
-        made = {name: values for plan in plans for name, values in _columns(plan, columns)}
-        flags = _flags(plans, columns, frame.height)
+        strategies = _managed(_with_context(strategies, context))
+        columns = FrameArrays(strategies)
+        for plan in plans:
+            if plan.columns is not None:
+                columns.add(plan.columns(columns))
+        flags = _flags(plans, columns, strategies.height)
         absurd = _absurd_market(columns, self._config.market_veto)
-        frame = frame.hstack(
-            [
-                *(array_series(name, values) for name, values in made.items()),
-                *(pl.Series(plan.flag, flags[:, i]) for i, plan in enumerate(plans)),
-                pl.Series("market_absurd", absurd),
-            ]
+        resolution = Resolution.of(flags, absurd, context, plans, self._config)
+        return CycleDecisions(
+            context.now, plans, self._config.market_veto, flags, strategies, columns, resolution
         )
-        resolved = _resolve(absurd, flags, context, plans, self._config)
-        first = ("strategy_id", *(column.name for column in resolved))
-        ordered = frame.hstack(resolved)[[*first, *(n for n in frame.columns if n not in first)]]
-        return CycleDecisions(context.now, ordered, plans, self._config.market_veto, flags)
 
 
 class FrameArrays(Mapping[str, npt.NDArray[Any]]):
@@ -308,6 +337,7 @@ class FrameArrays(Mapping[str, npt.NDArray[Any]]):
     def __init__(self, frame: pl.DataFrame) -> None:
         self._frame = frame
         self._arrays: dict[str, npt.NDArray[Any]] = {}
+        self._added: dict[str, None] = {}
 
     def __getitem__(self, name: str) -> npt.NDArray[Any]:
         found = self._arrays.get(name)
@@ -321,8 +351,14 @@ class FrameArrays(Mapping[str, npt.NDArray[Any]]):
     def __len__(self) -> int:
         return len(list(iter(self)))
 
+    @property
+    def added(self) -> tuple[str, ...]:
+        """The names of the columns added, in order."""
+        return tuple(self._added)
+
     def add(self, columns: Mapping[str, npt.NDArray[Any]]) -> None:
         self._arrays.update(columns)
+        self._added.update(dict.fromkeys(columns))
 
 
 def _array(column: pl.Series) -> npt.NDArray[Any]:
@@ -333,15 +369,6 @@ def _array(column: pl.Series) -> npt.NDArray[Any]:
     if column.dtype.is_numeric():
         return floats(column)
     return column.to_numpy()
-
-
-def _columns(plan: RulePlan, columns: FrameArrays) -> Iterator[tuple[str, npt.NDArray[Any]]]:
-    """The plan's own columns, added to ``columns`` for the rules that follow."""
-    if plan.columns is None:
-        return iter(())
-    made = plan.columns(columns)
-    columns.add(made)
-    return iter(made.items())
 
 
 def _flags(plans: Sequence[RulePlan], columns: Columns, height: int) -> npt.NDArray[np.bool_]:
@@ -373,16 +400,12 @@ def _read_by(plan: RulePlan) -> tuple[str, ...]:
     return (*plan.labels, *plan.inputs)
 
 
-class _Columns:
-    """Some columns of a frame as Python lists (one conversion per column), read back as
-    row dicts: cheaper than a frame operation per rule or row for a small book, and only
-    the rows asked for become dicts for a large one."""
-
-    def __init__(self, frame: pl.DataFrame, names: Iterable[str]) -> None:
-        self._lists = {name: frame[name].to_list() for name in dict.fromkeys(names)}
-
-    def row(self, index: int, names: Iterable[str]) -> dict[str, object]:
-        return {name: self._lists[name][index] for name in names}
+def _listed(values: npt.NDArray[Any]) -> list[object]:
+    """An array's values as Python objects, NaN (an unknown number) as None."""
+    listed: list[object] = values.tolist()
+    if values.dtype.kind == "f":
+        return [None if value != value else value for value in listed]
+    return listed
 
 
 def _absurd_market(columns: Columns, veto: MarketVeto) -> BoolArray:
@@ -401,54 +424,86 @@ def _winners(flags: npt.NDArray[np.bool_], halt_filters: bool) -> IntArray:
     return winner
 
 
-def _resolve(
-    absurd: BoolArray,
-    flags: npt.NDArray[np.bool_],
-    context: CycleContext,
-    plans: tuple[RulePlan, ...],
-    config: DecisionsConfig,
-) -> list[pl.Series]:
-    """The decision columns of `DECISION_COLUMNS` (bar strategy_id) for every strategy of
-    the rules' ``flags`` matrix (``absurd``: its market is), resolved with integer codes in
-    numpy and then named."""
-    winner = _winners(flags, context.halted and not config.halt.close_positions)
-    codes = np.array([_ACTION_CODES[plan.action] for plan in plans] + [_ACTION_CODES[Action.HOLD]])
-    action = codes[winner]
-    roll_to_close = (action == _ACTION_CODES[Action.ROLL]) & (
-        context.halted or not context.entries_allowed
-    )
-    action = np.where(roll_to_close, _ACTION_CODES[Action.CLOSE], action)
-    vetoed = (
-        config.market_veto.enabled
-        & (winner + 1 > LAST_UNVETOED_PRIORITY)
-        & _IS_EXIT[action]
-        & absurd
-    )
-    return _named(plans, winner, action, vetoed, roll_to_close & ~vetoed)
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How the rules resolved for each strategy, as arrays: the deciding plan's index
+    (``winner``, -1 when none triggered; under a veto, the vetoed plan), the action code
+    after the veto, and the veto, roll-to-close and marketable flags."""
 
+    winner: IntArray
+    action: IntArray
+    vetoed: BoolArray
+    roll_to_close: BoolArray
+    marketable: BoolArray
+    absurd: BoolArray
 
-def _named(
-    plans: tuple[RulePlan, ...],
-    winner: IntArray,
-    action: IntArray,
-    vetoed: npt.NDArray[np.bool_],
-    roll_to_close: npt.NDArray[np.bool_],
-) -> list[pl.Series]:
-    """Rule and action names picked by index (``-1``: no rule)."""
-    count = len(plans)
-    labels = [plan.name for plan in plans] + [HOLD_RULE, VETO_RULE, None]
-    deciding = np.where(winner < 0, count, winner)
-    catastrophic = next(i for i, plan in enumerate(plans) if plan.name == "catastrophic_move")
-    actions = [member.value for member in Action]
-    return [
-        _picked("action", actions, np.where(vetoed, _ACTION_CODES[Action.HOLD], action)),
-        _picked("rule", labels, np.where(vetoed, count + 1, deciding)),
-        pl.Series("priority", np.where(vetoed, 0, winner + 1).astype(np.int64)),
-        _picked("vetoed_rule", labels, np.where(vetoed, deciding, count + 2)),
-        pl.Series("marketable", winner == catastrophic),
-        pl.Series("roll_to_close", roll_to_close),
-    ]
+    @classmethod
+    def of(
+        cls,
+        flags: npt.NDArray[np.bool_],
+        absurd: BoolArray,
+        context: CycleContext,
+        plans: tuple[RulePlan, ...],
+        config: DecisionsConfig,
+    ) -> Resolution:
+        """Resolve the rules' ``flags`` matrix with integer codes (``absurd``: the
+        strategy's market is)."""
+        winner = _winners(flags, context.halted and not config.halt.close_positions)
+        codes = np.array(
+            [_ACTION_CODES[plan.action] for plan in plans] + [_ACTION_CODES[Action.HOLD]]
+        )
+        action = codes[winner]
+        roll_to_close = (action == _ACTION_CODES[Action.ROLL]) & (
+            context.halted or not context.entries_allowed
+        )
+        action = np.where(roll_to_close, _ACTION_CODES[Action.CLOSE], action)
+        vetoed = (
+            config.market_veto.enabled
+            & (winner + 1 > LAST_UNVETOED_PRIORITY)
+            & _IS_EXIT[action]
+            & absurd
+        )
+        catastrophic = next(i for i, plan in enumerate(plans) if plan.name == "catastrophic_move")
+        return cls(
+            winner=winner,
+            action=np.where(vetoed, _ACTION_CODES[Action.HOLD], action),
+            vetoed=vetoed,
+            roll_to_close=roll_to_close & ~vetoed,
+            marketable=winner == catastrophic,
+            absurd=absurd,
+        )
 
+    def deciding_rule(self, index: int, plans: Sequence[RulePlan]) -> str | None:
+        """The rule whose inputs a strategy's record carries: the deciding or vetoed one."""
+        winner = int(self.winner[index])
+        return None if winner < 0 else plans[winner].name
 
-def _picked(name: str, names: Sequence[str | None], index: IntArray) -> pl.Series:
-    return pl.Series(name, [names[i] for i in index.tolist()], dtype=pl.String())
+    def labels(self, name: str, plans: Sequence[RulePlan]) -> list[object] | None:
+        """A decision column of `DECISION_COLUMNS` as Python values; None for any other."""
+        rules = [plan.name for plan in plans] + [HOLD_RULE]
+        deciding = [rules[i] for i in self.winner.tolist()]
+        vetoed = self.vetoed.tolist()
+        if name == "rule":
+            return [
+                VETO_RULE if veto else rule for rule, veto in zip(deciding, vetoed, strict=True)
+            ]
+        if name == "vetoed_rule":
+            return [rule if veto else None for rule, veto in zip(deciding, vetoed, strict=True)]
+        if name == "action":
+            actions = [member.value for member in Action]
+            return [actions[code] for code in self.action.tolist()]
+        if name == "priority":
+            priorities: list[object] = np.where(self.vetoed, 0, self.winner + 1).tolist()
+            return priorities
+        if name in ("marketable", "roll_to_close"):
+            flags: list[object] = getattr(self, name).tolist()
+            return flags
+        return None
+
+    def series(self, plans: Sequence[RulePlan]) -> list[pl.Series]:
+        """The decision columns (`DECISION_COLUMNS` bar strategy_id), named."""
+        dtypes = {"priority": pl.Int64(), "marketable": pl.Boolean(), "roll_to_close": pl.Boolean()}
+        return [
+            pl.Series(name, self.labels(name, plans), dtypes.get(name, pl.String()))
+            for name in DECISION_COLUMNS[1:]
+        ]

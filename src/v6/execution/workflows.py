@@ -229,13 +229,13 @@ class ExitWorkflow:
         actionable = [d for d in decided.actionable() if d.action in CLOSING_ACTIONS]
         if not actionable:
             return []
-        marketable = dict(decided.frame.select("strategy_id", "marketable").iter_rows())
+        marketable = decided.marketable()
         acted = []
         for decision in actionable:
             strategy = book.live.get(decision.strategy_id)
             if strategy is None or strategy.status is not StrategyStatus.OPEN:
                 continue
-            if await self._close(strategy, bool(marketable.get(strategy.strategy_id)), gate, now):
+            if await self._close(strategy, strategy.strategy_id in marketable, gate, now):
                 book.put(strategy.transition_to(StrategyStatus.CLOSING, now))
                 acted.append(decision)
         return acted

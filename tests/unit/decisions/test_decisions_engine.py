@@ -81,6 +81,7 @@ def test_a_catastrophic_loss_beats_the_stop_loss_and_closes_at_a_marketable_pric
 
     assert cycle.frame["rule"].item() == "catastrophic_move"
     assert cycle.frame["marketable"].item() is True
+    assert cycle.marketable() == {"a"}
     assert [d.rule for d in cycle.triggered()] == ["catastrophic_move", "stop_loss"]
     assert "marketable" in cycle.decisions()[0].reason
 
