@@ -10,12 +10,14 @@ rows are one chunk (rechunked when they change), so each cycle's book is contigu
 polars expression over a frame of several chunks runs once per chunk. They are kept as
 the frame of the book's leading columns (those before the first quote column) and the Series
 of the others, so that each cycle appends its quote columns in the book's order: no
-reordering of the whole frame.
+reordering of the whole frame. The registry's trigger inputs come the same way: the kept
+rows' `StrategyLegs` with each cycle's marks and deltas (``trigger_inputs``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Final
 
 import numpy as np
@@ -23,8 +25,9 @@ import polars as pl
 
 from v6.book import BOOK_SCHEMA, QUOTES_SCHEMA, build_book
 from v6.domain import OptionContract, Strategy, StrategyStatus
-from v6.sync.marks import CONTRACT_KEY, IntArray, MarkBook
+from v6.sync.marks import CONTRACT_KEY, VALUE_COLUMNS, IntArray, MarkBook
 from v6.sync.reconcile import is_unmanaged
+from v6.sync.registry import StrategyLegs, TriggerInputs
 
 QUOTE_COLUMNS: Final = tuple(name for name in QUOTES_SCHEMA.names() if name != "occ_symbol")
 MARK_ROW: Final = "mark_row"
@@ -39,6 +42,8 @@ _LEADING: Final = _BOOK_COLUMNS[:_FIRST_QUOTE]
 _TRAILING: Final = _BOOK_COLUMNS[_FIRST_QUOTE:]
 _NO_QUOTES: Final = QUOTES_SCHEMA.to_frame()
 _HELD: Final = frozenset({StrategyStatus.OPEN, StrategyStatus.CLOSING})
+_MARK: Final = VALUE_COLUMNS.index("mark")
+_DELTA: Final = VALUE_COLUMNS.index("delta")
 
 
 def held(strategies: Iterable[Strategy]) -> list[Strategy]:
@@ -55,6 +60,7 @@ class BookFrames:
         self._rows: IntArray = np.empty(0, dtype=np.int64)
         self._leading = self._static[_LEADING]
         self._trailing = self._trailing_columns()
+        self._legs = StrategyLegs.of(self._static)
         self._strategies: dict[str, Strategy] = {}
         self._dividends: pl.DataFrame | None = None
 
@@ -74,6 +80,7 @@ class BookFrames:
         self._rows = self._static.get_column(MARK_ROW).to_numpy()
         self._leading = self._static[_LEADING]
         self._trailing = self._trailing_columns()
+        self._legs = StrategyLegs.of(self._static)
         self._strategies = current
 
     def _rows_of(self, strategies: list[Strategy]) -> pl.DataFrame:
@@ -103,6 +110,12 @@ class BookFrames:
         quotes = {column.name: column for column in self._marks.quote_columns(self._rows)}
         columns = self._trailing | quotes
         return self._leading.hstack([columns[name] for name in _TRAILING])
+
+    def trigger_inputs(self, today: date) -> TriggerInputs:
+        """``v6.sync.registry.trigger_inputs`` of `book` on ``today``, from the kept strategy
+        columns and the mark book's current marks and deltas (no frame built or read)."""
+        values = self._marks.values(self._rows)
+        return self._legs.inputs(values[_MARK], values[_DELTA], today)
 
 
 def _key(contract: OptionContract) -> tuple[object, ...]:

@@ -24,7 +24,9 @@ engine's strategy summary (``v6.book.summarize``): ``pnl`` is the entry credit p
 legs are worth, unknown while a leg has no mark; ``dte`` counts calendar days to the nearest
 expiry. Only the columns the triggers read are aggregated, per strategy with numpy's grouped
 reductions (``ufunc.at``, linear in the legs); the distances are then a few numpy operations on
-those arrays (NaN for unknown).
+those arrays (NaN for unknown). Of those columns only the marks and deltas change from cycle
+to cycle: `StrategyLegs` holds the rest, so position sync (which keeps its book's strategy
+columns between changes, `v6.sync.frame`) reads them once per change, not once per cycle.
 """
 
 from __future__ import annotations
@@ -82,28 +84,66 @@ def _relative(threshold: float, value: FloatArray) -> FloatArray:
     return (threshold - value) / threshold
 
 
+@dataclass(frozen=True, slots=True)
+class StrategyLegs:
+    """The part of a book's `TriggerInputs` that changes only with its strategies: each leg's
+    strategy (``group``: its position in ``strategy_ids``, in order of first appearance),
+    ``quantity``, ``multiplier`` and ``expiry``, and per strategy ``managed``,
+    ``entry_credit`` and ``max_profit``. `inputs` adds a cycle's marks and deltas."""
+
+    strategy_ids: tuple[str, ...]
+    group: IntArray
+    quantity: FloatArray
+    multiplier: FloatArray
+    expiry: npt.NDArray[np.datetime64]
+    managed: BoolArray
+    entry_credit: FloatArray
+    max_profit: FloatArray
+
+    @classmethod
+    def of(cls, book: pl.DataFrame) -> StrategyLegs:
+        """The strategy columns of ``book`` (a book frame; its quote columns are not read)."""
+        codes: dict[str, int] = {}
+        ids = book.get_column("strategy_id").to_list()
+        group = np.fromiter((codes.setdefault(sid, len(codes)) for sid in ids), np.int64, len(ids))
+        first = np.unique(group, return_index=True)[1]
+        quantity, multiplier = _floats(book, "quantity"), _floats(book, "multiplier")
+        entry_credit = _floats(book, "entry_premium") * _floats(book, "units") * multiplier
+        return cls(
+            strategy_ids=tuple(codes),
+            group=group,
+            quantity=quantity,
+            multiplier=multiplier,
+            expiry=book.get_column("expiry").to_numpy(),
+            managed=book.get_column("managed").to_numpy()[first],
+            entry_credit=entry_credit[first],
+            max_profit=_floats(book, "max_profit")[first],
+        )
+
+    def inputs(self, mark: FloatArray, delta: FloatArray, today: date) -> TriggerInputs:
+        """The `TriggerInputs` with each leg's ``mark`` and ``delta`` (NaN: unknown) on
+        ``today`` (the New York date the DTE counts from)."""
+        count, group, quantity = len(self.strategy_ids), self.group, self.quantity
+        value = quantity * mark * self.multiplier
+        expiry = self.expiry
+        to_expiry = (expiry - np.datetime64(today, "D")).astype(float)
+        days = np.where(np.isnat(expiry), np.nan, to_expiry)
+        short_delta = np.where(quantity < 0, np.abs(delta), np.nan)
+        return TriggerInputs(
+            strategy_ids=self.strategy_ids,
+            managed=self.managed,
+            entry_credit=self.entry_credit,
+            max_profit=self.max_profit,
+            pnl=self.entry_credit + _grouped(np.add, 0.0, group, count, value),
+            dte=_grouped(np.fmin, np.nan, group, count, days),
+            short_delta=_grouped(np.fmax, np.nan, group, count, short_delta),
+        )
+
+
 def trigger_inputs(book: pl.DataFrame, today: date) -> TriggerInputs:
     """The book's `TriggerInputs` (``today``: the New York date the DTE counts from)."""
-    codes: dict[str, int] = {}
-    ids = book.get_column("strategy_id").to_list()
-    group = np.fromiter((codes.setdefault(sid, len(codes)) for sid in ids), np.int64, len(ids))
-    first = np.unique(group, return_index=True)[1]
-    count = len(codes)
-    quantity, multiplier = _floats(book, "quantity"), _floats(book, "multiplier")
-    entry_credit = (_floats(book, "entry_premium") * _floats(book, "units") * multiplier)[first]
-    value = quantity * _floats(book, "mark") * multiplier
-    expiry = book.get_column("expiry").to_numpy()
-    days = np.where(np.isnat(expiry), np.nan, (expiry - np.datetime64(today, "D")).astype(float))
-    short_delta = np.where(quantity < 0, np.abs(_floats(book, "delta")), np.nan)
-    return TriggerInputs(
-        strategy_ids=tuple(codes),
-        managed=book.get_column("managed").to_numpy()[first],
-        entry_credit=entry_credit,
-        max_profit=_floats(book, "max_profit")[first],
-        pnl=entry_credit + _grouped(np.add, 0.0, group, count, value),
-        dte=_grouped(np.fmin, np.nan, group, count, days),
-        short_delta=_grouped(np.fmax, np.nan, group, count, short_delta),
-    )
+    legs = StrategyLegs.of(book)
+    return legs.inputs(_floats(book, "mark"), _floats(book, "delta"), today)
 
 
 def _grouped(
@@ -182,7 +222,23 @@ class StrategyRegistry:
         """This cycle's active strategies. ``in_flight`` names strategies being entered or
         exited; they are active whether or not they are in the book yet."""
         now = require_utc(now, "now")
-        ids, distances = self._measure(book, now)
+        return self._update(*self._measure(book, now), now, in_flight)
+
+    def update_from(
+        self, inputs: TriggerInputs, now: datetime, in_flight: Collection[str] = ()
+    ) -> Activity:
+        """`update` from the book's `TriggerInputs` (``trigger_inputs(book, today)``) rather
+        than the book itself."""
+        distances = nearest_trigger(inputs, self._decisions)
+        return self._update(inputs.strategy_ids, distances, require_utc(now, "now"), in_flight)
+
+    def _update(
+        self,
+        ids: tuple[str, ...],
+        distances: FloatArray,
+        now: datetime,
+        in_flight: Collection[str],
+    ) -> Activity:
         since = self._since
         watched = np.flatnonzero(
             (distances <= self._exit) | np.array([sid in since for sid in ids], dtype=bool)

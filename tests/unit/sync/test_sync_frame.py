@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 from polars.testing import assert_frame_equal
 
@@ -13,6 +14,7 @@ from v6.brokers.types import Quote
 from v6.domain import Greeks, Leg, OptionContract, Right, Strategy, StrategyKind, StrategyStatus
 from v6.sync.frame import BookFrames
 from v6.sync.marks import MarkBook
+from v6.sync.registry import trigger_inputs
 
 NOW = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 APRIL = date(2024, 4, 19)
@@ -104,3 +106,22 @@ def test_without_strategies_the_book_is_empty() -> None:
 
     assert frames.book().is_empty()
     assert frames.book().schema == BOOK_SCHEMA
+
+
+def test_the_trigger_inputs_equal_those_read_from_the_book_as_marks_arrive() -> None:
+    marks = MarkBook()
+    frames = BookFrames(marks)
+    frames.update(STRATEGIES, DIVIDENDS)
+    arrivals = [[], [quote(put(480), 3.0, NOW)], [quote(put(470), 2.0, NOW)]]
+
+    for batch in arrivals:
+        marks.apply(batch, NOW)
+        for today in (NOW.date(), APRIL):
+            ours = frames.trigger_inputs(today)
+            reference = trigger_inputs(frames.book(), today)
+            assert ours.strategy_ids == reference.strategy_ids == ("open", "closing", "adopted")
+            for name in ("managed", "entry_credit", "max_profit", "pnl", "dte", "short_delta"):
+                np.testing.assert_array_equal(
+                    getattr(ours, name), getattr(reference, name), err_msg=name
+                )
+    assert np.isfinite(ours.pnl).tolist() == [True, False, False]

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from v6.book import QUOTES_SCHEMA, build_book, leg_view, summarize
+from v6.book import QUOTES_SCHEMA, build_book, summarize
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
 from v6.domain import Leg, OptionContract, Right, Strategy, StrategyKind, StrategyStatus
