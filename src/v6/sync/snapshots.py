@@ -19,15 +19,26 @@ from v6.sync.marks import VALUE_COLUMNS, IntArray, MarkBook
 
 GREEKS: Final = ("delta", "gamma", "theta", "vega")
 _FLOAT: Final = pa.float64()
-"""The value columns' type, given so that Arrow need not infer it from each array."""
-_SNAPSHOT_NAMES: Final = {
+_VALUES: Final = {
+    "underlying_price": "underlying_price",
     "bid": "bid",
     "ask": "ask",
     "mark": "mark",
-    "iv": "implied_vol",
-    "underlying_price": "underlying_price",
+    "implied_vol": "iv",
+    **{name: name for name in GREEKS},
 }
-"""Mark book value -> snapshot column, for the values other than the Greeks."""
+"""Snapshot value column -> mark book value, in the table's order (rho follows, from none)."""
+_FROM_MARKS: Final = np.array([VALUE_COLUMNS.index(name) for name in _VALUES.values()])
+_GREEK_ROWS: Final = slice(len(_VALUES) - len(GREEKS), None)
+"""The Greeks' rows of the values matrix (rho, the last, included)."""
+_SCHEMA: Final = pa.schema(
+    [
+        ("strategy_id", pa.string()),
+        ("occ_symbol", pa.string()),
+        ("at", UTC_MICROS),
+        *((name, _FLOAT) for name in (*_VALUES, "rho")),
+    ]
+)
 
 
 def snapshot_table(
@@ -35,22 +46,24 @@ def snapshot_table(
 ) -> pa.Table:
     """The snapshots of the current marks of ``rows`` (rows that have a mark), one per
     strategy holding each (``holders``), as the Arrow table `SnapshotRepository.record_frame`
-    takes (built straight from the mark book's arrays: no frame library in between)."""
+    takes (built straight from the mark book's arrays: no frame library in between). The
+    value columns are one matrix, NaN for null, made one Arrow array and cut into columns:
+    one conversion instead of one per column."""
     pairs = [(row, sid) for row in rows.tolist() for sid in holders[row]]
     legs = np.fromiter((row for row, _ in pairs), dtype=np.int64, count=len(pairs))
-    values = dict(zip(VALUE_COLUMNS, marks.values(legs), strict=True))
-    no_greeks = np.isnan(np.stack([values[name] for name in GREEKS])).any(axis=0)
+    count = len(legs)
+    values = np.zeros((len(_VALUES) + 1, count))  # rho: 0
+    values[: len(_VALUES)] = marks.values(legs)[_FROM_MARKS]
+    greeks = values[_GREEK_ROWS]
+    greeks[:, np.isnan(greeks).any(axis=0)] = np.nan
+    flat = pa.array(values.ravel(), _FLOAT, from_pandas=True)  # NaN as null
     symbols = marks.occ_symbols
-    return pa.table(
-        {
-            "strategy_id": pa.array([sid for _, sid in pairs], pa.string()),
-            "occ_symbol": pa.array([symbols[row] for row, _ in pairs], pa.string()),
-            "at": pa.array(marks.mark_micros(legs)).view(UTC_MICROS),
-            **{
-                column: pa.array(values[name], _FLOAT, from_pandas=True)  # NaN as null
-                for name, column in _SNAPSHOT_NAMES.items()
-            },
-            **{name: pa.array(values[name], _FLOAT, mask=no_greeks) for name in GREEKS},
-            "rho": pa.array(np.zeros(len(legs)), _FLOAT, mask=no_greeks),
-        }
+    return pa.Table.from_arrays(
+        [
+            pa.array([sid for _, sid in pairs], pa.string()),
+            pa.array([symbols[row] for row, _ in pairs], pa.string()),
+            pa.array(marks.mark_micros(legs)).view(UTC_MICROS),
+            *(flat.slice(index * count, count) for index in range(len(values))),
+        ],
+        schema=_SCHEMA,
     )
