@@ -186,3 +186,18 @@ def test_the_chain_follows_the_listed_expiries_from_day_to_day() -> None:
     exchange.advance_to(wednesday_open, skip_idle=True)
     assert exchange.option_chain("SPY").expirations == (FRIDAY,)
     assert not exchange.is_listed(put(390, expiry=tuesday))
+
+
+def test_a_request_checks_again_what_was_listed_yesterday_or_only_while_held() -> None:
+    tuesday = MONDAY + timedelta(days=1)
+    sim, _ = open_fake(FakeMarket(expiries=(tuesday, FRIDAY)))
+    exchange, holdings = sim.exchange, sim.exchange.state.account.holdings
+    holdings[put(390.5)] = Holding(-1, 100.0)
+    exchange.require_listed([put(390, expiry=tuesday), put(390.5)])
+    del holdings[put(390.5)]
+    with pytest.raises(ContractNotFoundError):
+        exchange.require_listed([put(390.5)])
+    exchange.require_listed([put(390, expiry=tuesday)])
+    exchange.advance_to(exchange.now + timedelta(days=2), skip_idle=True)
+    with pytest.raises(ContractNotFoundError):
+        exchange.require_listed([put(390, expiry=tuesday)])

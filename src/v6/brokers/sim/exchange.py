@@ -125,6 +125,9 @@ class SimExchange:
         self._strikes: dict[tuple[str, date], frozenset[Decimal]] = {}
         self._listings: dict[OptionContract, _Listing] = {}
         """Today's listing per option asked about (like ``_strikes``, dropped each new day)."""
+        self._listed: set[Contract] = set()
+        """The contracts found listed today whoever holds them (dropped with ``_listings``):
+        a request for these alone is checked in one set operation."""
         self._chains: dict[str, OptionChainParams] = {}
         """Today's chain parameters per symbol (like ``_strikes``, dropped at each new day)."""
         self._sessions: dict[date, tuple[datetime, datetime] | None] = {}
@@ -188,13 +191,14 @@ class SimExchange:
 
     def is_listed(self, contract: Contract) -> bool:
         if isinstance(contract, StockContract):
-            return contract.symbol in self._market.symbols
-        listing = self._listings.get(contract)
-        if listing is None:
-            listing = self._listings[contract] = self._listing(contract)
-        return listing == "listed" or (
-            listing == "if held" and contract in self._state.account.holdings
-        )
+            listing: _Listing = "listed" if contract.symbol in self._market.symbols else "unlisted"
+        else:
+            found = self._listings.get(contract)
+            listing = self._listings[contract] = self._listing(contract) if found is None else found
+        if listing == "listed":
+            self._listed.add(contract)
+            return True
+        return listing == "if held" and contract in self._state.account.holdings
 
     def _listing(self, contract: OptionContract) -> _Listing:
         if (
@@ -227,6 +231,8 @@ class SimExchange:
 
     def require_listed(self, contracts: Sequence[Contract], req_id: int = -1) -> None:
         """Raise ``ContractNotFoundError`` (and report error 200) for an unlisted contract."""
+        if self._listed.issuperset(contracts):
+            return
         for contract in contracts:
             if not self.is_listed(contract):
                 message = f"No security definition has been found for the request: {contract}"
@@ -378,6 +384,7 @@ class SimExchange:
             self._state.session_day = day
             self._strikes.clear()
             self._listings.clear()
+            self._listed.clear()
             self._chains.clear()
         if self.faults.outage_starts():
             self._lose_connectivity(RANDOM_OUTAGE_SECONDS)
