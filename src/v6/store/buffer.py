@@ -4,7 +4,9 @@ Rows arrive checked (``v6.store.rows.check_rows``): Arrow tables, or plain rows 
 turned into Arrow only when the writer needs Arrow - for its write-ahead log or its commit -
 so many small ``add``-s cost one conversion. The buffer keeps the order rows were added in
 (the commit keeps the last row of an entity, the first of an event), and knows which of its
-rows are in the write-ahead log already, so ``make_durable`` logs each row once.
+rows are in the write-ahead log already, so ``make_durable`` logs each row once. A flush takes
+the buffers; when it fails, each buffer it did not commit takes back the rows added since
+(``extend``), so they stay behind the older ones.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ class TableBuffer:
         self._logged = 0
         """How many of ``_chunks`` are in the write-ahead log."""
 
+    def check_spec(self, spec: TableSpec) -> None:
+        """Refuse rows of another spec (schema version) of the table than the buffered ones."""
+        if spec != self.spec:
+            raise ValueError(
+                f"table {spec.name!r}: rows for schema version {spec.version} while rows for "
+                f"version {self.spec.version} are buffered: expected one spec per table"
+            )
+
     def add(self, rows: pa.Table | PlainRows) -> None:
         """Append checked rows."""
         if isinstance(rows, pa.Table):
@@ -44,6 +54,17 @@ class TableBuffer:
         if fresh:
             wal.append(self.spec, pa.concat_tables(fresh))
             self._logged = len(self._chunks)
+
+    def extend(self, later: TableBuffer) -> None:
+        """Append the rows of ``later``, a buffer of the same table filled after this one.
+        Its logged rows count as logged only if every row of this buffer is logged."""
+        self.check_spec(later.spec)
+        self._seal()
+        later._seal()
+        if self._logged == len(self._chunks):
+            self._logged += later._logged
+        self._chunks.extend(later._chunks)
+        self.num_rows += later.num_rows
 
     def table(self) -> pa.Table:
         """Every row, as one table of the spec's schema."""

@@ -2,9 +2,13 @@
 
 One file per writer app id, ``<local data location>/_wal/<app_id>.wal``. The writer's
 ``make_durable`` appends a record per table of the rows added since its last call, then
-``sync`` fsyncs the file (rows then survive a killed process and a machine crash); the writer
-clears the file after a flush committed every buffered row, and a new writer replays what a
-previous one left (see ``v6.store.writer``).
+``sync`` fsyncs the file (rows then survive a killed process and a machine crash).
+
+A flush that commits in the background first *seals* the log: the file, synced, is renamed to
+``<app_id>.wal.<n>`` (``n`` counting up) and an empty file takes its place for the rows added
+meanwhile; once the flush's commits landed the writer deletes the sealed segments it took.
+A flush in the caller's thread clears the file instead. A new writer replays what a previous
+one left: the sealed segments, oldest first, then the file (see ``v6.store.writer``).
 
 A record is a header - magic, payload length, CRC-32 of the payload - and the payload: the
 rows as one Arrow IPC stream (which round-trips every Arrow type exactly), whose schema
@@ -51,17 +55,32 @@ class WriteAheadLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        created = not path.exists()
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        weakref.finalize(self, os.close, self._fd)
-        if created:
-            fsync_directory(path.parent)
+        sealed = self.sealed()
+        self._next_segment = _segment_number(sealed[-1]) + 1 if sealed else 1
+        self._open()
+
+    def _open(self) -> None:
+        """Open (or create) the file; a created file's directory entry is synced by ``sync``."""
+        self._directory_unsynced = not self.path.exists()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._close = weakref.finalize(self, os.close, self._fd)
         self._size = os.fstat(self._fd).st_size
         self._unsynced = False
 
+    def sealed(self) -> list[Path]:
+        """The sealed segments of this log on disk, oldest first."""
+        prefix = f"{self.path.name}."
+        segments = [
+            path
+            for path in self.path.parent.iterdir()
+            if path.name.startswith(prefix) and path.name[len(prefix) :].isdigit()
+        ]
+        return sorted(segments, key=_segment_number)
+
     def records(self) -> list[WalRecord]:
-        """Every complete record in the file, in order (a torn end is left out)."""
-        return read_records(self.path)
+        """Every complete record of the sealed segments, oldest first, then of the file
+        (a torn end is left out)."""
+        return [record for path in (*self.sealed(), self.path) for record in read_records(path)]
 
     def append(self, spec: TableSpec, rows: pa.Table) -> None:
         """Write a record of ``rows`` (not yet durable: see ``sync``)."""
@@ -78,6 +97,9 @@ class WriteAheadLog:
         if self._unsynced:
             os.fsync(self._fd)
             self._unsynced = False
+            if self._directory_unsynced:
+                fsync_directory(self.path.parent)
+                self._directory_unsynced = False
 
     def clear(self) -> None:
         """Empty the file: its rows are committed."""
@@ -85,6 +107,33 @@ class WriteAheadLog:
             os.ftruncate(self._fd, 0)
             self._size = 0
             self._unsynced = False
+
+    def seal(self) -> Path | None:
+        """Sync the file and rename it to the next sealed segment, whose path is returned,
+        and continue in a new empty file; None (and nothing done) when the file is empty."""
+        if not self._size:
+            return None
+        self.sync()
+        segment = self.path.with_name(f"{self.path.name}.{self._next_segment}")
+        os.rename(self.path, segment)
+        self._next_segment += 1
+        self._close()
+        self._open()
+        return segment
+
+
+def discard_segments(segments: list[Path]) -> None:
+    """Delete sealed segments whose rows are committed, durably (a segment back after a
+    machine crash would replay entity rows older than the table's)."""
+    if not segments:
+        return
+    for segment in segments:
+        segment.unlink(missing_ok=True)
+    fsync_directory(segments[0].parent)
+
+
+def _segment_number(segment: Path) -> int:
+    return int(segment.suffix[1:])
 
 
 def wal_path(root: str, app_id: str) -> Path:

@@ -1,8 +1,9 @@
 """The batched, idempotent writer: the only way V6 writes its tables.
 
-Rows are buffered per table and committed by ``flush()`` - on demand, when a table holds
-``flush_rows`` rows (checked by ``add``), or when the oldest row has waited
-``flush_interval_seconds`` (checked by ``flush_if_due``, which the engine calls every cycle).
+Rows are buffered per table and committed by a flush: ``flush()`` on demand, in the caller's
+thread; and in the background when a table holds ``flush_rows`` rows (checked by ``add``) or
+the oldest row has waited ``flush_interval_seconds`` (checked by ``flush_if_due``, which the
+engine calls every cycle).
 
 **Acknowledged** means ``flush()`` returned without raising: every row added before that call
 is then committed to its Delta table and stays there through crashes. **Durable** means
@@ -10,11 +11,19 @@ is then committed to its Delta table and stays there through crashes. **Durable*
 (``v6.store.wal``, ``<location>/_wal/<app_id>.wal``), fsynced. ``make_durable`` writes the
 rows added since its last call there, a record per table (``add`` itself does no I/O). A
 writer opened later under the same app id replays a log it finds and commits it at once
-(before anyone reads through it), so a killed process loses no durable row; ``flush()``
-empties the log once every buffered row is committed. An object-store location keeps no log
+(before anyone reads through it), so a killed process loses no durable row; a flush empties
+the log of the rows it committed once they all landed. An object-store location keeps no log
 (no local directory is sure to be there for the next writer): there ``make_durable()``
 commits everything buffered. A row that was only ``add``-ed is neither; after a crash the
 caller produces it again (replays).
+
+A background flush lets the caller's loop go on while delta-rs commits (it releases the GIL):
+a due flush hands the buffered rows to a thread - one flush at a time - after logging
+them and sealing the log (a new log file takes the rows added meanwhile), so they stay durable
+until their commits land and the thread deletes the sealed log. The next ``flush_if_due``,
+``flush`` or ``committed_sequence`` collects it: ``flush()`` first waits for it, so when it
+returns every row added before is committed; an error of the background flush is raised by
+that next call, with the rows it did not commit buffered again ahead of those added since.
 
 Why a replay never duplicates:
 
@@ -42,16 +51,19 @@ the failed table's rows and every later table's rows stay buffered for the next 
 Every ``compact_every_commits`` commits to a table, or ``compact_interval_seconds`` after its
 last compaction, the writer compacts the partitions it wrote and checkpoints the log.
 
-Not thread-safe: use one writer from one thread (the engine's loop).
+Not thread-safe: use one writer from one thread (the engine's loop); the writer's own
+background thread touches only the flush it was handed and the tables' commit state.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
@@ -67,7 +79,7 @@ from v6.store.readers import Filter, read_version
 from v6.store.rows import check_rows, rows_to_table
 from v6.store.schemas import TableSpec, WriteMode
 from v6.store.tables import StoreLocation, ensure_table
-from v6.store.wal import WalRecord, WriteAheadLog, wal_path
+from v6.store.wal import WalRecord, WriteAheadLog, discard_segments, wal_path
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +143,19 @@ class _TableState:
     committed_at_version: int = -1
 
 
+@dataclass
+class _Flush:
+    """One flush: the buffers it commits (in commit order), the sealed log segments holding
+    their durable rows, whether it clears the log, and how far it got."""
+
+    buffers: list[TableBuffer]
+    segments: list[Path]
+    clears_log: bool
+    oldest: float | None
+    results: list[TableFlush] = field(default_factory=list)
+    error: BaseException | None = None
+
+
 class StoreWriter:
     """Buffers rows per table and commits them idempotently; see the module docstring."""
 
@@ -151,6 +176,10 @@ class StoreWriter:
         self._buffers: dict[str, TableBuffer] = {}
         self._oldest: float | None = None
         self._tables: dict[str, _TableState] = {}
+        self._running: tuple[_Flush, threading.Thread] | None = None
+        """The background flush and its thread, until collected."""
+        self._sealed: list[Path] = []
+        """Sealed log segments of a failed flush, whose rows are buffered again."""
         self._wal: WriteAheadLog | None = None
         if not location.is_object_store:
             self._wal = WriteAheadLog(wal_path(location.root, app_id))
@@ -163,19 +192,20 @@ class StoreWriter:
     @property
     def pending_rows(self) -> int:
         """Rows added and not yet acknowledged by a flush."""
-        return sum(buffer.num_rows for buffer in self._buffers.values())
+        running = [] if self._running is None else self._running[0].buffers
+        return sum(buffer.num_rows for buffer in (*running, *self._buffers.values()))
 
     def add(self, spec: TableSpec, rows: Iterable[Mapping[str, object]] | pa.Table) -> None:
         """Buffer ``rows`` for ``spec``'s table (validated now: bad rows raise ValueError);
-        flush everything if that table now holds ``flush_rows`` rows. The rows go to the
-        write-ahead log with the next ``make_durable``."""
+        flush everything in the background if that table now holds ``flush_rows`` rows (see
+        ``flush_if_due``). The rows go to the write-ahead log with the next ``make_durable``."""
         batch = check_rows(spec, rows)
         if len(batch) == 0:
             return
         buffer = self._buffer(spec)
         buffer.add(batch)
         if buffer.num_rows >= self._settings.flush_rows:
-            self.flush()
+            self.flush_if_due()
 
     def make_durable(self) -> None:
         """Make every row added so far survive a kill of this process (and of its machine):
@@ -189,27 +219,91 @@ class StoreWriter:
         self._wal.sync()
 
     def flush_if_due(self) -> list[TableFlush]:
-        """Flush when the oldest buffered row has waited ``flush_interval_seconds``."""
-        if self._oldest is None:
-            return []
-        if self._clock() - self._oldest < self._settings.flush_interval_seconds:
-            return []
-        return self.flush()
+        """Start a background flush when a table holds ``flush_rows`` rows or the oldest
+        buffered row has waited ``flush_interval_seconds``, and none is running. Returns
+        what a background flush that finished since the last call committed, or raises
+        its error."""
+        finished = self._collect_background(wait=False)
+        if self._running is None and self._due():
+            flush = self._hand_off(background=True)
+            thread = threading.Thread(
+                target=self._run, args=(flush,), name=f"v6-store-flush-{self._app_id}"
+            )
+            thread.start()
+            self._running = (flush, thread)
+        return finished
 
     def flush(self) -> list[TableFlush]:
-        """Commit every buffered row, children-first, then empty the write-ahead log; when it
-        returns, those rows are acknowledged. Raises ``StoreError`` with the unflushed rows
-        still buffered (and the log untouched)."""
-        results = []
-        for name in sorted(self._buffers, key=_commit_rank):
-            spec = self._buffers[name].spec
-            batch = _one_per_key(spec, self._buffers[name].table())
-            results.append(self._commit_with_retries(spec, batch))
-            del self._buffers[name]
-        self._oldest = None
-        if self._wal is not None:
-            self._wal.clear()
-        return results
+        """Wait for a background flush, then commit every buffered row, children-first, and
+        empty the write-ahead log; when it returns, those rows are acknowledged. Returns what
+        both committed. Raises ``StoreError`` with the uncommitted rows still buffered (and
+        the log untouched)."""
+        finished = self._collect_background(wait=True)
+        flush = self._hand_off(background=False)
+        self._run(flush)
+        return finished + self._outcome(flush)
+
+    def _due(self) -> bool:
+        if self._oldest is None:
+            return False
+        if self._clock() - self._oldest >= self._settings.flush_interval_seconds:
+            return True
+        return any(b.num_rows >= self._settings.flush_rows for b in self._buffers.values())
+
+    def _hand_off(self, background: bool) -> _Flush:
+        """A flush of every buffered row (the buffers start empty again). In the background
+        the rows are logged and the log sealed first, so they stay durable while the thread
+        commits; in the caller's thread the log is cleared after the commits instead."""
+        buffers = [self._buffers[name] for name in sorted(self._buffers, key=_commit_rank)]
+        segments, self._sealed = self._sealed, []
+        if background and self._wal is not None:
+            for buffer in buffers:
+                buffer.log_to(self._wal)
+            segment = self._wal.seal()
+            segments = segments if segment is None else [*segments, segment]
+        flush = _Flush(buffers, segments, not background and self._wal is not None, self._oldest)
+        self._buffers, self._oldest = {}, None
+        return flush
+
+    def _run(self, flush: _Flush) -> None:
+        """Commit the flush's buffers, then drop the log segments and rows it committed;
+        the first failure stops it and is kept in ``flush.error``."""
+        try:
+            for buffer in flush.buffers:
+                batch = _one_per_key(buffer.spec, buffer.table())
+                flush.results.append(self._commit_with_retries(buffer.spec, batch))
+            discard_segments(flush.segments)
+            if flush.clears_log:
+                assert self._wal is not None
+                self._wal.clear()
+        except BaseException as error:
+            flush.error = error
+
+    def _collect_background(self, wait: bool) -> list[TableFlush]:
+        """The outcome of the background flush, if it finished (or ``wait``)."""
+        if self._running is None:
+            return []
+        flush, thread = self._running
+        if not wait and thread.is_alive():
+            return []
+        thread.join()
+        self._running = None
+        return self._outcome(flush)
+
+    def _outcome(self, flush: _Flush) -> list[TableFlush]:
+        """What a finished flush committed; if it failed, buffer its uncommitted rows again
+        ahead of the rows added since, keep its log segments, and raise its error."""
+        if flush.error is None:
+            return flush.results
+        for buffer in flush.buffers[len(flush.results) :]:
+            later = self._buffers.get(buffer.spec.name)
+            if later is not None:
+                buffer.extend(later)
+            self._buffers[buffer.spec.name] = buffer
+        self._sealed = flush.segments + self._sealed
+        if flush.oldest is not None:
+            self._oldest = min(flush.oldest, self._oldest or flush.oldest)
+        raise flush.error
 
     def _buffer(self, spec: TableSpec) -> TableBuffer:
         """The buffer of ``spec``'s table, created (and the oldest row's time taken) when
@@ -217,11 +311,8 @@ class StoreWriter:
         buffer = self._buffers.get(spec.name)
         if buffer is None:
             buffer = self._buffers[spec.name] = TableBuffer(spec)
-        elif buffer.spec != spec:
-            raise ValueError(
-                f"table {spec.name!r}: rows for schema version {spec.version} while rows for "
-                f"version {buffer.spec.version} are buffered: expected one spec per table"
-            )
+        else:
+            buffer.check_spec(spec)
         if self._oldest is None:
             self._oldest = self._clock()
         return buffer
@@ -238,10 +329,13 @@ class StoreWriter:
             self._buffer(spec).add(batch)
         if records:
             log.info("replaying %d rows from %s", self.pending_rows, wal.path)
+        self._sealed = wal.sealed()
         self.flush()
 
     def committed_sequence(self, spec: TableSpec) -> int:
-        """The last app-transaction sequence this writer's app id committed to the table."""
+        """The last app-transaction sequence this writer's app id committed to the table
+        (after a background flush finished)."""
+        self._collect_background(wait=True)
         return self._state(spec).sequence
 
     def _state(self, spec: TableSpec) -> _TableState:

@@ -147,8 +147,11 @@ def test_one_row_per_key_in_a_batch_the_latest_entity_and_the_first_event(
 def test_add_flushes_when_a_table_reaches_flush_rows(location: StoreLocation) -> None:
     writer = StoreWriter(location, APP, WriterSettings(flush_rows=3))
     writer.add(POSITION_SNAPSHOTS, [_snapshot(0), _snapshot(1)])
-    assert writer.pending_rows == 2
+    writer.add(STRATEGIES, [_strategy("open")])
+    assert writer.committed_sequence(POSITION_SNAPSHOTS) == 0
     writer.add(POSITION_SNAPSHOTS, [_snapshot(2)])
+    assert writer.committed_sequence(POSITION_SNAPSHOTS) == 1
+    assert writer.committed_sequence(STRATEGIES) == 1
     assert writer.pending_rows == 0
     assert pa.table(_table(location, "position_snapshots").scan()).num_rows == 3
 
@@ -163,7 +166,9 @@ def test_flush_if_due_waits_for_the_interval_of_the_oldest_row(location: StoreLo
     now[0] = 104.9
     assert writer.flush_if_due() == []
     now[0] = 105.0
-    assert [f.rows for f in writer.flush_if_due()] == [1]
+    assert writer.flush_if_due() == []  # started in the background
+    assert writer.pending_rows == 1
+    assert [f.rows for f in writer.flush()] == [1]
     assert writer.pending_rows == 0
 
 
