@@ -50,6 +50,7 @@ from v6.risk import (  # noqa: E402
     TrailingStopManager,
     violations,
 )
+from v6.table import ArrayTable  # noqa: E402
 
 STRATEGIES = 5_000
 CYCLES = 9
@@ -387,7 +388,7 @@ def entry_candidates() -> list[EntryCandidate]:
 
 
 def gate_entries(
-    config: RiskConfig, strategies: pl.DataFrame, now: datetime, entries: list[EntryCandidate]
+    config: RiskConfig, strategies: ArrayTable, now: datetime, entries: list[EntryCandidate]
 ) -> float:
     started = time.perf_counter()
     gate = RiskGate(config)

@@ -48,7 +48,8 @@ import numpy.typing as npt
 import polars as pl
 
 from v6.domain import PayoffUndefinedError, Strategy, StrategyStatus
-from v6.legs import Groups, Legs, floats, ratio
+from v6.legs import Legs, floats, ratio
+from v6.table import ArrayTable, Column, as_series
 
 UTC_MICROS: Final = pl.Datetime("us", "UTC")
 
@@ -182,19 +183,20 @@ def _require_schema(frame: pl.DataFrame, expected: pl.Schema, what: str) -> None
 
 
 def _value_counts(book: pl.DataFrame) -> dict[str, int]:
-    """How many rows break each value rule, by rule. Series operations, not a query: the book
-    is validated every cycle, and planning a query costs more than these checks on a small
-    book."""
-    right = book["right"]
+    """How many rows break each value rule, by rule (a null value counts only as null).
+    Array comparisons, not frame operations: the book is validated every cycle, and a polars
+    operation costs more than these checks on a small book."""
+    right = book["right"].to_numpy()
+    nulls = {name: book[name].null_count() for name in REQUIRED_COLUMNS}
     breaking = {
-        "right not 'C' or 'P'": (right != "C") & (right != "P"),
-        "quantity == 0": book["quantity"] == 0,
-        "units <= 0": book["units"] <= 0,
-        "multiplier <= 0": book["multiplier"] <= 0,
-        "strike <= 0": book["strike"] <= 0,
+        "quantity == 0": book["quantity"].to_numpy() == 0,
+        "units <= 0": book["units"].to_numpy() <= 0,
+        "multiplier <= 0": book["multiplier"].to_numpy() <= 0,
+        "strike <= 0": book["strike"].to_numpy() <= 0,
     }
     return {
-        **{f"null {name}": book[name].null_count() for name in REQUIRED_COLUMNS},
+        **{f"null {name}": count for name, count in nulls.items()},
+        "right not 'C' or 'P'": int(((right != "C") & (right != "P")).sum()) - nulls["right"],
         **{what: int(rows.sum()) for what, rows in breaking.items()},
     }
 
@@ -289,25 +291,35 @@ def leg_view(book: pl.DataFrame, today: date) -> pl.DataFrame:
     ``pos_delta``/``pos_gamma``/``pos_theta``/``pos_vega``, and the combo-quote terms
     ``width`` (|quantity| x (ask - bid)), ``signed_mid`` and ``quote_ok``."""
     legs = Legs.of(book, today)
-    return legs.book.hstack([array_series(name, values) for name, values in legs.figures().items()])
+    return legs.book.hstack([as_series(name, values) for name, values in legs.figures().items()])
 
 
 LegAggregation = Callable[[Legs], Mapping[str, npt.NDArray[np.generic]]]
 """Per-strategy columns computed from the legs (one value per strategy, in `Legs.groups`
 order), by column name: how a rule adds its own figures to the summary."""
 
+SUMMARY_DTYPES: Final = {
+    "underlying": pl.String(),
+    "last_expiry": pl.Date(),
+    "mark_time": UTC_MICROS,
+}
+"""The frame types of the summary's array columns that numpy's types would not give."""
+
 
 def summarize(
     book: pl.DataFrame, today: date, aggregations: Sequence[LegAggregation] = ()
-) -> pl.DataFrame:
+) -> ArrayTable:
     """One row per strategy of a validated book (STRATEGY_COLUMNS, strategies in order of
-    first appearance), then the columns of ``aggregations``."""
+    first appearance), then the columns of ``aggregations``: arrays for the cycle, ``frame``
+    for a table."""
     legs = Legs.of(validate_book(book), today)
-    made = (column for aggregate in aggregations for column in aggregate(legs).items())
-    return pl.DataFrame([*_strategy_columns(legs), *(array_series(*column) for column in made)])
+    columns = _strategy_columns(legs)
+    for aggregate in aggregations:
+        columns.update(aggregate(legs))
+    return ArrayTable(columns, legs.groups.count, SUMMARY_DTYPES)
 
 
-def _strategy_columns(legs: Legs) -> list[pl.Series]:
+def _strategy_columns(legs: Legs) -> dict[str, Column]:
     """STRATEGY_COLUMNS of ``legs``, in their order."""
     groups, book = legs.groups, legs.book
     premium = floats(book["entry_premium"])[groups.starts]
@@ -315,61 +327,38 @@ def _strategy_columns(legs: Legs) -> list[pl.Series]:
     entry_credit = premium * units * legs.multiplier[groups.starts]
     value = groups.total(legs.value)
     spread = ratio(groups.known_total(legs.width), np.abs(groups.known_total(legs.signed_mid)))
-    return [
-        *(groups.first_of(book[name]) for name in ("strategy_id", "kind")),
-        pl.Series("underlying", _lowest(book["underlying"], groups), pl.String()),
-        *(groups.first_of(book[name]) for name in ("managed", "units")),
-        array_series("entry_credit", entry_credit),
-        *(groups.first_of(book[name]) for name in ("max_profit", "max_loss")),
-        array_series("value", value),
-        array_series("pnl", entry_credit + value),
-        array_series("delta", groups.total(legs.pos_delta)),
-        array_series("gamma", groups.total(legs.pos_gamma)),
-        array_series("theta", groups.total(legs.pos_theta)),
-        array_series("vega", groups.total(legs.pos_vega)),
-        pl.Series("dte", groups.min(legs.dte)),
-        pl.Series("last_expiry", groups.max(legs.expiry).astype(np.int32)).cast(pl.Date()),
-        groups.first_of(book["underlying_price"]),
-        _utc_times("mark_time", groups.min(legs.mark_time)),
-        array_series("spread_fraction", spread),
-        pl.Series("quote_ok", groups.all(legs.quote_ok)),
-    ]
+    first = {name: groups.first_of(book[name]) for name in _FIRST_COLUMNS}
+    return {
+        "strategy_id": first["strategy_id"],
+        "kind": first["kind"],
+        "underlying": groups.min(book["underlying"].to_numpy()),
+        "managed": first["managed"],
+        "units": first["units"],
+        "entry_credit": entry_credit,
+        "max_profit": first["max_profit"],
+        "max_loss": first["max_loss"],
+        "value": value,
+        "pnl": entry_credit + value,
+        "delta": groups.total(legs.pos_delta),
+        "gamma": groups.total(legs.pos_gamma),
+        "theta": groups.total(legs.pos_theta),
+        "vega": groups.total(legs.pos_vega),
+        "dte": groups.min(legs.dte),
+        "last_expiry": groups.max(legs.expiry),
+        "underlying_price": first["underlying_price"],
+        "mark_time": groups.min(legs.mark_time),
+        "spread_fraction": spread,
+        "quote_ok": groups.all(legs.quote_ok),
+    }
 
 
-def _lowest(symbols: pl.Series, groups: Groups) -> list[str]:
-    """The first underlying of each strategy in sort order (custom strategies may mix)."""
-    values = symbols.to_numpy()
-    return np.minimum.reduceat(values, groups.starts).tolist() if groups.count else []
-
-
-def _utc_times(name: str, values: npt.NDArray[np.datetime64]) -> pl.Series:
-    """UTC microseconds from an array of them, NaT as null (casting the integers is the
-    cheap way, valid when no value is NaT)."""
-    if np.isnat(values).any():
-        return pl.Series(name, values, UTC_MICROS)
-    return pl.Series(name, values.view(np.int64)).cast(UTC_MICROS)
-
-
-def array_series(name: str, values: npt.NDArray[np.generic]) -> pl.Series:
-    """A column from an array; NaN in a float array becomes null (unknown)."""
-    return pl.Series(name, values, nan_to_null=values.dtype.kind == "f")
-
-
-def aligned_columns(
-    frame: pl.DataFrame, side: pl.DataFrame | None, schema: pl.Schema
-) -> list[pl.Series]:
-    """``side``'s columns of ``schema`` (bar strategy_id), row for row with ``frame``: nulls
-    when there is no side or it is empty, taken as they are when ``side`` lists the same
-    strategies in the same order (the usual cycle: no join to plan), else by a left join (the
-    first row of a strategy listed twice)."""
-    names = schema.names()[1:]
-    if side is None or side.height == 0:
-        return [pl.Series(name, [None] * frame.height, schema[name]) for name in names]
-    if side["strategy_id"].equals(frame["strategy_id"]):
-        return [side[name].cast(schema[name]) for name in names]
-    side = side[schema.names()].cast(schema)
-    unique = side.unique("strategy_id", keep="first", maintain_order=True)
-    joined = frame[["strategy_id"]].join(
-        unique, on="strategy_id", how="left", maintain_order="left"
-    )
-    return [joined[name] for name in names]
+_FIRST_COLUMNS: Final = (
+    "strategy_id",
+    "kind",
+    "managed",
+    "units",
+    "max_profit",
+    "max_loss",
+    "underlying_price",
+)
+"""Strategy-level columns the book repeats on every leg: read from a strategy's first."""

@@ -458,7 +458,7 @@ class TradingEngine:
         )
         parts.risk = RiskState(state, trailing.state, monitored.monitor)
         self._monitor_events = monitored.events
-        if summary.is_empty():
+        if summary.height == 0:
             return None
         decided = parts.decisions.decide(summary, context)
         self.stats.rule_triggers.update(decided.trigger_counts())

@@ -129,7 +129,7 @@ def build_view(
     marked = [s for s in strategies if s.status in _MARKED and s.entry_premium is not None]
     book = build_book(marked, quotes_from_snapshots(snapshots))
     legs = leg_view(book, today)
-    summary = summarize(book, today).with_columns(
+    summary = summarize(book, today).frame.with_columns(
         pnl_of_max_profit=pl.col("pnl") / pl.col("max_profit")
     )
     info = _strategy_info(strategies, today)

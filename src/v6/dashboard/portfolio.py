@@ -12,6 +12,7 @@ from v6.dashboard.context import current
 from v6.dashboard.frames import GREEK_LABELS, GREEKS, concentration, greek_grid
 from v6.domain import StrategyStatus
 from v6.risk.limits import Exposure, LimitName, violations
+from v6.table import ArrayTable
 
 
 def render() -> None:
@@ -34,7 +35,7 @@ def render() -> None:
 
 def _greeks(book: data.BookView, account: data.AccountView, limits: PortfolioLimits) -> None:
     strategies = book.book.strategies.filter(pl.col("status") != StrategyStatus.PENDING.value)
-    exposure = Exposure.of(strategies)
+    exposure = Exposure.of(ArrayTable.of_frame(strategies))
     values = {name: exposure.greek(LimitName(name)) for name in GREEKS}
     caps = {
         "delta": limits.max_abs_delta,

@@ -22,7 +22,7 @@ reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from v6.book import LegAggregation, aligned_columns, array_series, summarize
+from v6.book import LegAggregation, summarize
 from v6.config.decisions import DecisionsConfig, MarketVeto
 from v6.decisions.explain import Explanation, explain, metrics_of, row_values
 from v6.decisions.rules import (
@@ -40,11 +40,11 @@ from v6.decisions.rules import (
     LIMIT_TARGET_SCHEMA,
     RULES,
     TRAILING_SCHEMA,
-    Columns,
     RulePlan,
 )
 from v6.domain import Action, Decision
-from v6.legs import BoolArray, flags, floats
+from v6.legs import BoolArray
+from v6.table import ArrayTable, Columns, aligned
 
 DECISION_COLUMNS: Final = (
     "strategy_id",  # String
@@ -109,23 +109,22 @@ class CycleDecisions:
     plans: tuple[RulePlan, ...]
     veto: MarketVeto
     flags: npt.NDArray[np.bool_]
-    strategies: pl.DataFrame
-    """The managed strategies of the summary with the cycle's context columns."""
-    columns: FrameArrays
-    """Their columns and the rules' own columns as arrays."""
+    columns: ArrayTable
+    """The managed strategies of the summary with the cycle's context columns and the
+    rules' own columns."""
+    made: tuple[str, ...]
+    """The names of the rules' own columns."""
     resolution: Resolution
     _lists: dict[str, list[object]] = field(default_factory=dict, repr=False)
 
     @property
     def count(self) -> int:
-        return self.strategies.height
+        return self.columns.height
 
     @cached_property
     def frame(self) -> pl.DataFrame:
-        made = (name for name in self.columns.added if name not in self.strategies.columns)
-        frame = self.strategies.hstack(
+        frame = self.columns.frame.hstack(
             [
-                *(array_series(name, self.columns[name]) for name in made),
                 *(pl.Series(plan.flag, self.flags[:, i]) for i, plan in enumerate(self.plans)),
                 pl.Series("market_absurd", self.resolution.absurd),
                 *self.resolution.series(self.plans),
@@ -302,7 +301,7 @@ class DecisionEngine:
             self._rulebook = _Rulebook.of(self._config, today)
         return self._rulebook
 
-    def summarize(self, book: pl.DataFrame, today: date) -> pl.DataFrame:
+    def summarize(self, book: pl.DataFrame, today: date) -> ArrayTable:
         """One row per strategy (managed or not): `v6.book.STRATEGY_COLUMNS` plus every
         rule's aggregations. The risk layer reads the same frame."""
         return summarize(book, today, self._rules(today).aggregations)
@@ -310,65 +309,50 @@ class DecisionEngine:
     def evaluate(self, book: pl.DataFrame, context: CycleContext) -> CycleDecisions:
         return self.decide(self.summarize(book, context.today), context)
 
-    def decide(self, strategies: pl.DataFrame, context: CycleContext) -> CycleDecisions:
+    def decide(self, strategies: ArrayTable, context: CycleContext) -> CycleDecisions:
         """Resolve the rules for the managed strategies of a `summarize` frame made for
         ``context.today``. The context is added side by side (a join only for limit
         targets); every rule's columns and flags are array operations over the frame's
         columns, however many rules and strategies; resolution runs on the flags as one
         matrix."""
         plans = self._rules(context.today).plans
-        strategies = _managed(_with_context(strategies, context))
-        columns = FrameArrays(strategies)
+        columns = _with_context(_managed(strategies), context)
+        made: list[str] = []
         for plan in plans:
             if plan.columns is not None:
-                columns.add(plan.columns(columns))
-        flags = _flags(plans, columns, strategies.height)
+                own = plan.columns(columns)
+                columns = columns.with_columns(own)
+                made.extend(own)
+        flags = _flags(plans, columns, columns.height)
         absurd = _absurd_market(columns, self._config.market_veto)
         resolution = Resolution.of(flags, absurd, context, plans, self._config)
         return CycleDecisions(
-            context.now, plans, self._config.market_veto, flags, strategies, columns, resolution
+            context.now,
+            plans,
+            self._config.market_veto,
+            flags,
+            columns,
+            tuple(made),
+            resolution,
         )
 
 
-class FrameArrays(Mapping[str, npt.NDArray[Any]]):
-    """A frame's columns as numpy arrays (`v6.decisions.rules.Columns`), each converted on
-    its first read, with the columns rules add."""
-
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self._frame = frame
-        self._arrays: dict[str, npt.NDArray[Any]] = {}
-        self._added: dict[str, None] = {}
-
-    def __getitem__(self, name: str) -> npt.NDArray[Any]:
-        found = self._arrays.get(name)
-        if found is None:
-            found = self._arrays[name] = _array(self._frame[name])
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*self._frame.columns, *self._arrays]))
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-    @property
-    def added(self) -> tuple[str, ...]:
-        """The names of the columns added, in order."""
-        return tuple(self._added)
-
-    def add(self, columns: Mapping[str, npt.NDArray[Any]]) -> None:
-        self._arrays.update(columns)
-        self._added.update(dict.fromkeys(columns))
+def _managed(strategies: ArrayTable) -> ArrayTable:
+    managed = strategies["managed"]
+    return strategies if managed.all() else strategies.filtered(managed)
 
 
-def _array(column: pl.Series) -> npt.NDArray[Any]:
-    """Numbers as floats (NaN when unknown), flags as booleans (false when unknown), other
-    columns as numpy hands them out."""
-    if column.dtype == pl.Boolean:
-        return flags(column)
-    if column.dtype.is_numeric():
-        return floats(column)
-    return column.to_numpy()
+def _with_context(strategies: ArrayTable, context: CycleContext) -> ArrayTable:
+    """``strategies`` with the cycle's context columns beside them."""
+    ids = strategies["strategy_id"]
+    return strategies.with_columns(
+        {
+            "halted": np.full(strategies.height, context.halted),
+            **aligned(ids, context.trailing, TRAILING_SCHEMA),
+            **aligned(ids, context.limit_targets, LIMIT_TARGET_SCHEMA),
+        },
+        {"limit_name": pl.String()},
+    )
 
 
 def _flags(plans: Sequence[RulePlan], columns: Columns, height: int) -> npt.NDArray[np.bool_]:
@@ -378,21 +362,6 @@ def _flags(plans: Sequence[RulePlan], columns: Columns, height: int) -> npt.NDAr
         if plan.enabled:
             matrix[:, i] = plan.triggered(columns)
     return matrix
-
-
-def _managed(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame if frame["managed"].all() else frame.filter(pl.col("managed"))
-
-
-def _with_context(frame: pl.DataFrame, context: CycleContext) -> pl.DataFrame:
-    """``frame`` with the cycle's context columns beside it, in one step."""
-    return frame.hstack(
-        [
-            pl.Series("halted", [context.halted] * frame.height, pl.Boolean()),
-            *aligned_columns(frame, context.trailing, TRAILING_SCHEMA),
-            *aligned_columns(frame, context.limit_targets, LIMIT_TARGET_SCHEMA),
-        ]
-    )
 
 
 def _read_by(plan: RulePlan) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from v6.book import LegAggregation
 from v6.config.decisions import DecisionsConfig
 from v6.domain import Action
 from v6.legs import BoolArray, FloatArray, Legs, days_from, ratio
+from v6.table import Columns
 
 TRAILING_SCHEMA: Final = pl.Schema(
     {
@@ -61,10 +62,6 @@ limit, with the limit, the book's value of it and the strategy's contribution.""
 
 Values = Mapping[str, object]
 """A strategy's inputs for one rule, by column name, as `describe` receives them."""
-
-Columns = Mapping[str, npt.NDArray[Any]]
-"""Strategy-level columns by name, one entry per strategy: numbers as floats (NaN when
-unknown), flags as booleans (false when unknown), dates as ``datetime64``, texts as objects."""
 
 StrategyColumns = Callable[[Columns], Mapping[str, FloatArray]]
 """A rule's own strategy-level columns, computed from the strategy frame and the context."""

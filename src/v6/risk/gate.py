@@ -20,8 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import polars as pl
-
 from v6.config.risk import RiskConfig
 from v6.domain import IntentKind, OrderIntent
 from v6.risk.circuit_breaker import (
@@ -34,6 +32,7 @@ from v6.risk.circuit_breaker import (
 )
 from v6.risk.events import RiskEvent, RiskEventKind
 from v6.risk.limits import EntryCandidate, Exposure, LimitViolation, check_entry
+from v6.table import Columns
 
 CLOSING_INTENTS = frozenset({IntentKind.CLOSE, IntentKind.REDUCE})
 
@@ -72,12 +71,12 @@ class RiskGate:
 
     def begin_cycle(
         self,
-        strategies: pl.DataFrame,
+        strategies: Columns,
         buying_power: float,
         now: datetime,
         exposure: Exposure | None = None,
     ) -> None:
-        """Start a cycle: the book (a `v6.book.summarize` frame), the account's buying power
+        """Start a cycle: the book (`v6.book.summarize` columns), the account's buying power
         and the time, which also lets the breaker cool down. ``exposure``, when the caller
         has measured it on the same frame (`MonitorResult.exposure`), spares measuring the
         book again."""

@@ -32,8 +32,8 @@ import polars as pl
 from v6.config.risk import PortfolioLimits
 from v6.decisions.rules import LIMIT_TARGET_SCHEMA
 from v6.domain import Greeks, IntentKind, OptionContract, OrderIntent, Strategy
-from v6.legs import floats
 from v6.risk.events import RiskEvent, RiskEventKind
+from v6.table import Columns
 
 
 class LimitName(StrEnum):
@@ -130,14 +130,14 @@ class Exposure:
     max_loss_by_symbol: tuple[tuple[str, float], ...] = field(default=())
 
     @classmethod
-    def of(cls, strategies: pl.DataFrame) -> Exposure:
-        """The exposure of a strategy frame (`v6.book.summarize`), managed or not: column
-        sums (unknown Greeks count as zero) and the maximum loss per underlying of the
-        strategies whose maximum loss is known."""
+    def of(cls, strategies: Columns) -> Exposure:
+        """The exposure of the strategies (`v6.book.summarize` columns), managed or not:
+        column sums (unknown Greeks count as zero) and the maximum loss per underlying of
+        the strategies whose maximum loss is known."""
         return cls(
-            open_strategies=strategies.height,
+            open_strategies=strategies["strategy_id"].size,
             max_loss_by_symbol=_max_loss_by_symbol(strategies),
-            **{name: _total(strategies[name]) for name in ("delta", "gamma", "theta", "vega")},
+            **{name: float(np.nansum(strategies[name])) for name in _GREEKS},
         )
 
     @property
@@ -160,19 +160,16 @@ class Exposure:
         )
 
 
-def _max_loss_by_symbol(strategies: pl.DataFrame) -> tuple[tuple[str, float], ...]:
+_GREEKS: Final = ("delta", "gamma", "theta", "vega")
+
+
+def _max_loss_by_symbol(strategies: Columns) -> tuple[tuple[str, float], ...]:
     """The known maximum losses summed per underlying, in symbol order."""
-    losses = floats(strategies["max_loss"])
+    losses = strategies["max_loss"]
     known = ~np.isnan(losses)
-    symbols, index = np.unique(strategies["underlying"].to_numpy()[known], return_inverse=True)
+    symbols, index = np.unique(strategies["underlying"][known], return_inverse=True)
     totals = np.bincount(index, weights=losses[known], minlength=symbols.size)
     return tuple(zip(symbols.tolist(), totals.tolist(), strict=True))
-
-
-def _total(column: pl.Series) -> float:
-    """The column's sum with unknown values as zero (summed as zeros, like the filled
-    column's sum, not skipped)."""
-    return float(column.fill_null(0.0).sum() if column.null_count() else column.sum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,37 +264,34 @@ class LimitBreach:
 
 
 def breaches(
-    strategies: pl.DataFrame,
+    strategies: Columns,
     limits: PortfolioLimits,
     buying_power: float,
     exposure: Exposure | None = None,
 ) -> tuple[LimitBreach, ...]:
-    """Every limit the book of ``strategies`` (a `v6.book.summarize` frame) is beyond;
-    ``exposure``, when the caller measured it on the same frame, spares measuring again."""
+    """Every limit the book of ``strategies`` (`v6.book.summarize` columns) is beyond;
+    ``exposure``, when the caller measured it on the same strategies, spares measuring
+    again."""
     exposure = Exposure.of(strategies) if exposure is None else exposure
     found = violations(exposure, limits, buying_power)
-    if not found:
-        return ()
-    managed = strategies.filter(pl.col("managed"))
-    return tuple(_with_target(violation, managed) for violation in found)
+    return tuple(_with_target(violation, strategies) for violation in found)
 
 
-def _with_target(violation: LimitViolation, managed: pl.DataFrame) -> LimitBreach:
+def _with_target(violation: LimitViolation, strategies: Columns) -> LimitBreach:
     """The breach with the managed strategy adding most to it (the first in book order on a
     tie): for a Greek, the largest contribution of the breach's sign; otherwise the largest
     maximum loss (on the breach's symbol, for concentration)."""
     if violation.limit in GREEK_LIMITS:
-        sign = 1.0 if violation.value > 0 else -1.0
-        share = pl.col(violation.limit.value) * sign
+        share = strategies[violation.limit.value] * (1.0 if violation.value > 0 else -1.0)
     else:
-        share = pl.col("max_loss")
+        share = strategies["max_loss"]
         if violation.symbol is not None:
-            share = pl.when(pl.col("underlying") == violation.symbol).then(share)
-    shares = managed.select("strategy_id", share.alias("share"))
-    best = shares["share"].arg_max()
-    if best is None or not shares["share"][best] > 0:
+            share = np.where(strategies["underlying"] == violation.symbol, share, np.nan)
+    share = np.where(strategies["managed"], share, np.nan)
+    if not (share > 0).any():
         return LimitBreach(violation, None, None)
-    return LimitBreach(violation, shares["strategy_id"][best], float(shares["share"][best]))
+    best = int(np.nanargmax(share))
+    return LimitBreach(violation, str(strategies["strategy_id"][best]), float(share[best]))
 
 
 def limit_targets(found: Iterable[LimitBreach]) -> pl.DataFrame:
@@ -340,7 +334,7 @@ class LimitMonitor:
 
     def update(
         self,
-        strategies: pl.DataFrame,
+        strategies: Columns,
         limits: PortfolioLimits,
         buying_power: float,
         now: datetime,

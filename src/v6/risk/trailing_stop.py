@@ -21,15 +21,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from v6.book import UTC_MICROS, aligned_columns
+from v6.book import UTC_MICROS
 from v6.config.risk import TrailingStopConfig
 from v6.risk._records import Record, RecordReader, iso_time
+from v6.table import Columns, aligned
 
 RECORD_VERSION = 1
 
@@ -117,13 +118,14 @@ class TrailingStopManager:
     def __init__(self, config: TrailingStopConfig) -> None:
         self._config = config
 
-    def update(self, state: TrailingState, strategies: pl.DataFrame) -> TrailingUpdate:
-        """Advance every strategy's stop with this cycle's marks (a `v6.book.summarize`
-        frame: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
+    def update(self, state: TrailingState, strategies: Columns) -> TrailingUpdate:
+        """Advance every strategy's stop with this cycle's marks (`v6.book.summarize`
+        columns: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
-        marks = strategies[list(_MARK_COLUMNS)]
-        rows = marks.hstack(aligned_columns(marks, state.frame, STATE_SCHEMA))
-        state_frame, context = _Stops.read(rows).advanced(self._config).frames(rows["strategy_id"])
+        ids = strategies["strategy_id"]
+        last = aligned(ids, state.frame, STATE_SCHEMA)
+        stops = _Stops.read(strategies, last).advanced(self._config)
+        state_frame, context = stops.frames(pl.Series("strategy_id", ids, pl.String()))
         return TrailingUpdate(TrailingState(state_frame), context)
 
 
@@ -155,22 +157,22 @@ class _Stops:
     trailing_level: FloatArray
 
     @classmethod
-    def read(cls, rows: pl.DataFrame) -> _Stops:
-        """The marks joined to the last state; a strategy new to the book starts unarmed,
-        with no peak, breach or mark."""
+    def read(cls, marks: Columns, last: Mapping[str, npt.NDArray[Any]]) -> _Stops:
+        """The marks and the last state row for row (`v6.table.aligned`: a strategy new to
+        the book starts unarmed, with no peak, breach or mark)."""
         return cls(
-            pnl=_numbers(rows["pnl"]),
-            max_profit=_numbers(rows["max_profit"]),
-            mark_time=_times(rows["mark_time"]),
-            spread_fraction=_numbers(rows["spread_fraction"]),
-            quote_ok=_flags(rows["quote_ok"]),
-            armed=_flags(rows["armed"]),
-            peak_pnl=_numbers(rows["peak_pnl"]),
-            breach_marks=np.nan_to_num(rows["breach_marks"].to_numpy(), nan=0).astype(np.int64),
-            breach_since=_times(rows["breach_since"]),
-            last_mark_time=_times(rows["last_mark_time"]),
-            hit=_flags(rows["hit"]),
-            trailing_level=np.full(rows.height, np.nan),
+            pnl=marks["pnl"],
+            max_profit=marks["max_profit"],
+            mark_time=_times(marks["mark_time"]),
+            spread_fraction=marks["spread_fraction"],
+            quote_ok=marks["quote_ok"],
+            armed=last["armed"],
+            peak_pnl=last["peak_pnl"],
+            breach_marks=np.nan_to_num(last["breach_marks"], nan=0).astype(np.int64),
+            breach_since=_times(last["breach_since"]),
+            last_mark_time=_times(last["last_mark_time"]),
+            hit=last["hit"],
+            trailing_level=np.full(marks["pnl"].size, np.nan),
         )
 
     def advanced(self, config: TrailingStopConfig) -> _Stops:
@@ -232,27 +234,6 @@ class _Stops:
         return state, context
 
 
-def _numbers(column: pl.Series) -> FloatArray:
-    """A numeric column as floats, null (and NaN) as NaN."""
-    return column.to_numpy().astype(np.float64, copy=False)
-
-
-def _flags(column: pl.Series) -> BoolArray:
-    """A boolean column, null as false (with nulls, polars hands out Python objects)."""
-    return column.to_numpy().astype(np.bool_, copy=False)
-
-
-def _times(column: pl.Series) -> TimeArray:
-    """A UTC datetime column as microseconds, null as NaT."""
-    return column.to_numpy().astype("datetime64[us]", copy=False)
-
-
-_MARK_COLUMNS: Final = (
-    "strategy_id",
-    "pnl",
-    "max_profit",
-    "mark_time",
-    "quote_ok",
-    "spread_fraction",
-)
-"""What the stops read of the strategy frame."""
+def _times(values: npt.NDArray[Any]) -> TimeArray:
+    """Times as microseconds (unknown as NaT)."""
+    return values.astype("datetime64[us]", copy=False)

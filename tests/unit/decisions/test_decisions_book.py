@@ -86,7 +86,7 @@ def test_the_builder_produces_the_documented_schema() -> None:
 def test_position_greeks_match_the_domain_conversion_of_pricing_greeks() -> None:
     strategy = condor()
     quotes = priced_quotes(strategy, SPOT, TODAY)
-    row = summarize(build_book([strategy], quotes), TODAY).row(0, named=True)
+    row = summarize(build_book([strategy], quotes), TODAY).frame.row(0, named=True)
 
     expected = Greeks.zero()
     for leg, quote in zip(strategy.legs, quotes.iter_rows(named=True), strict=True):
@@ -101,7 +101,7 @@ def test_position_greeks_match_the_domain_conversion_of_pricing_greeks() -> None
 def test_pnl_is_the_credit_less_the_cost_to_close_from_bsm_prices() -> None:
     strategy = condor()
     quotes = priced_quotes(strategy, SPOT, TODAY)
-    row = summarize(build_book([strategy], quotes), TODAY).row(0, named=True)
+    row = summarize(build_book([strategy], quotes), TODAY).frame.row(0, named=True)
 
     close_cost = sum(
         -leg.quantity * price for leg, price in zip(strategy.legs, quotes["mark"], strict=True)
@@ -113,7 +113,7 @@ def test_pnl_is_the_credit_less_the_cost_to_close_from_bsm_prices() -> None:
 @pytest.mark.parametrize("spot", [400.0, 425.0, 433.5, 450.0, 471.0, 478.0, 500.0])
 def test_at_expiry_pnl_is_the_domain_payoff(spot: float) -> None:
     strategy = condor(dte=0)
-    row = summarize(build_book([strategy], priced_quotes(strategy, spot, TODAY)), TODAY).row(
+    row = summarize(build_book([strategy], priced_quotes(strategy, spot, TODAY)), TODAY).frame.row(
         0, named=True
     )
 
@@ -129,7 +129,7 @@ def test_the_summary_has_one_row_per_strategy_in_book_order() -> None:
     a, b = put_spread("b-first"), put_spread("a-second", short=445, long=435)
     quotes = [Quote(mark=1.0), Quote(mark=2.0)]
     book = book_of((a, quotes_frame(a, quotes, SPOT)), (b, quotes_frame(b, quotes, SPOT)))
-    frame = summarize(book, TODAY)
+    frame = summarize(book, TODAY).frame
 
     assert frame.columns == list(STRATEGY_COLUMNS)
     assert frame["strategy_id"].to_list() == ["b-first", "a-second"]
@@ -142,14 +142,14 @@ def test_a_book_grown_in_chunks_summarizes_as_one_frame() -> None:
     grown = pl.concat([book.slice(0, 1), book.slice(1, 2), book.slice(3)], rechunk=False)
 
     assert grown.n_chunks() == 3
-    assert summarize(grown, TODAY).equals(summarize(book, TODAY))
+    assert summarize(grown, TODAY).frame.equals(summarize(book, TODAY).frame)
 
 
 def test_a_missing_quote_makes_value_and_pnl_unknown_not_zero() -> None:
     strategy = put_spread()
     quotes = quotes_frame(strategy, [Quote(mark=1.0), Quote(mark=2.0)], SPOT).head(1)
     book = build_book([strategy], quotes)
-    row = summarize(book, TODAY).row(0, named=True)
+    row = summarize(book, TODAY).frame.row(0, named=True)
 
     assert book["mark"].null_count() == 1
     assert row["value"] is None
@@ -161,7 +161,7 @@ def test_a_missing_quote_makes_value_and_pnl_unknown_not_zero() -> None:
 def test_the_combo_spread_is_the_sum_of_leg_widths_over_the_net_mid() -> None:
     strategy = put_spread()
     quotes = [Quote(mark=1.0, bid=0.9, ask=1.1), Quote(mark=3.0, bid=2.8, ask=3.2)]
-    row = summarize(build_book([strategy], quotes_frame(strategy, quotes, SPOT)), TODAY).row(
+    row = summarize(build_book([strategy], quotes_frame(strategy, quotes, SPOT)), TODAY).frame.row(
         0, named=True
     )
 
@@ -228,6 +228,15 @@ def test_validation_counts_bad_values() -> None:
         assert expected in message
 
 
+def test_a_null_right_is_reported_as_null_only() -> None:
+    strategy = put_spread()
+    book = build_book([strategy], quotes_frame(strategy, [Quote(1.0), Quote(2.0)], SPOT))
+    bad = book.with_columns(right=pl.when(pl.col("strike") > 435).then(pl.col("right")))
+
+    with pytest.raises(BookError, match=r"^book frame: 1 rows with null right$"):
+        validate_book(bad)
+
+
 def test_quotes_with_the_wrong_schema_are_refused() -> None:
     with pytest.raises(BookError, match=r"quotes frame: missing column 'mark_time'"):
         build_book([put_spread()], QUOTES_SCHEMA.to_frame().drop("mark_time"))
@@ -250,5 +259,5 @@ def test_an_undefined_payoff_leaves_max_profit_and_loss_null() -> None:
 
     assert book["max_profit"].to_list() == [None, None]
     assert book["max_loss"].to_list() == [None, None]
-    assert summarize(book, TODAY)["dte"].item() == 10
-    assert summarize(book, TODAY + timedelta(days=3))["dte"].item() == 7
+    assert summarize(book, TODAY).frame["dte"].item() == 10
+    assert summarize(book, TODAY + timedelta(days=3)).frame["dte"].item() == 7

@@ -238,7 +238,7 @@ def test_context_rows_meet_their_own_strategy_in_any_order(order: tuple[str, ...
         cycle = decide(book, trailing=context, limit_targets=targets)
         frame = cycle.frame.sort("strategy_id")
 
-        assert frame["trailing_hit"].to_list() == [None, True, False]
+        assert frame["trailing_hit"].to_list() == [False, True, False]
         assert frame["trailing_peak"].to_list() == [None, 150.0, 2.0]
         assert frame.schema["trailing_peak"] == pl.Float64
         assert frame["limit_name"].to_list() == [None, None, "delta"]

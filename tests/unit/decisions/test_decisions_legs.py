@@ -24,8 +24,8 @@ def test_interleaved_legs_summarize_like_grouped_ones_in_order_of_first_appearan
     book = two_spreads()
     interleaved = book[[2, 0, 3, 1]]  # b, a, b, a
 
-    summary = summarize(interleaved, TODAY)
-    grouped = summarize(book[[2, 3, 0, 1]], TODAY)
+    summary = summarize(interleaved, TODAY).frame
+    grouped = summarize(book[[2, 3, 0, 1]], TODAY).frame
 
     assert summary["strategy_id"].to_list() == ["b", "a"]
     assert summary.equals(grouped)
@@ -33,7 +33,7 @@ def test_interleaved_legs_summarize_like_grouped_ones_in_order_of_first_appearan
 
 
 def test_each_strategy_sums_only_its_own_legs() -> None:
-    summary = summarize(two_spreads(), TODAY)
+    summary = summarize(two_spreads(), TODAY).frame
     # a: long 430 at 1.00, short 440 at 3.00; b: long 435 at 2.00, short 445 at 5.00
     assert summary["value"].to_list() == [(1.0 - 3.0) * 100, (2.0 - 5.0) * 100]
 

@@ -24,6 +24,7 @@ from v6.risk import (
     TradingState,
     violations,
 )
+from v6.table import ArrayTable
 
 NOW = datetime(2024, 1, 10, 15, tzinfo=UTC)
 BUYING_POWER = 50_000.0
@@ -59,7 +60,7 @@ def candidate(
 
 def gate(state: BreakerState | None = None, config: RiskConfig | None = None) -> RiskGate:
     risk_gate = RiskGate(config or RiskConfig(), state)
-    risk_gate.begin_cycle(EMPTY_BOOK, BUYING_POWER, NOW)
+    risk_gate.begin_cycle(ArrayTable.of_frame(EMPTY_BOOK), BUYING_POWER, NOW)
     return risk_gate
 
 
@@ -88,12 +89,14 @@ def test_a_cycle_starts_from_the_exposure_the_monitor_measured() -> None:
             orient="row",
         )
     )
-    monitored = LimitMonitor().update(book, PortfolioLimits(), BUYING_POWER, NOW)
+    monitored = LimitMonitor().update(
+        ArrayTable.of_frame(book), PortfolioLimits(), BUYING_POWER, NOW
+    )
     measured, given = RiskGate(RiskConfig()), RiskGate(RiskConfig())
-    measured.begin_cycle(book, BUYING_POWER, NOW)
-    given.begin_cycle(book, BUYING_POWER, NOW, monitored.exposure)
+    measured.begin_cycle(ArrayTable.of_frame(book), BUYING_POWER, NOW)
+    given.begin_cycle(ArrayTable.of_frame(book), BUYING_POWER, NOW, monitored.exposure)
 
-    assert monitored.exposure == Exposure.of(book)
+    assert monitored.exposure == Exposure.of(ArrayTable.of_frame(book))
     assert given.exposure is monitored.exposure
     assert given.exposure == measured.exposure
     assert not enter(given, "b", delta=51.0)  # 201 with the strategy held

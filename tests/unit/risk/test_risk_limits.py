@@ -33,6 +33,7 @@ from v6.risk import (
     check_entry,
     limit_targets,
 )
+from v6.table import ArrayTable
 
 NOW = datetime(2024, 1, 10, 15, tzinfo=UTC)
 LIMITS = PortfolioLimits()
@@ -223,7 +224,7 @@ def test_the_exposure_of_a_book_sums_every_strategy_managed_or_not() -> None:
     book = book_frame(
         ("a", "SPY", True, 120.0, -10.0, 800.0), ("b", "QQQ", False, -20.0, 5.0, None)
     )
-    exposure = Exposure.of(book)
+    exposure = Exposure.of(ArrayTable.of_frame(book))
 
     assert (exposure.delta, exposure.vega, exposure.open_strategies) == (100.0, -5.0, 2)
     assert exposure.max_loss_by_symbol == (("SPY", 800.0),)
@@ -235,11 +236,11 @@ def test_unknown_greeks_count_as_zero_and_losses_sum_per_underlying_in_symbol_or
         ("b", "IWM", True, 5.0, 2.0, 200.0),
         ("c", "SPY", True, 1.0, 4.0, 100.0),
     ).with_columns(delta=pl.when(pl.col("strategy_id") == "b").then(None).otherwise("delta"))
-    exposure = Exposure.of(book)
+    exposure = Exposure.of(ArrayTable.of_frame(book))
 
     assert (exposure.delta, exposure.vega) == (11.0, 7.0)
     assert exposure.max_loss_by_symbol == (("IWM", 200.0), ("SPY", 400.0))
-    assert Exposure.of(book.head(0)) == Exposure()
+    assert Exposure.of(ArrayTable.of_frame(book.head(0))) == Exposure()
 
 
 def test_a_breach_targets_the_managed_strategy_adding_most_to_it() -> None:
@@ -249,7 +250,7 @@ def test_a_breach_targets_the_managed_strategy_adding_most_to_it() -> None:
         ("hedge", "IWM", True, -40.0, 0.0, 500.0),
         ("adopted", "SPY", False, 150.0, 0.0, 500.0),
     )
-    (breach,) = breaches(book, LIMITS, BUYING_POWER)
+    (breach,) = breaches(ArrayTable.of_frame(book), LIMITS, BUYING_POWER)
 
     assert breach.violation.key == "delta"
     assert breach.violation.value == pytest.approx(290.0)
@@ -259,7 +260,7 @@ def test_a_breach_targets_the_managed_strategy_adding_most_to_it() -> None:
 def test_a_short_breach_targets_the_most_negative_contributor() -> None:
     book = book_frame(("a", "SPY", True, -150.0, 0.0, 1.0), ("b", "QQQ", True, -60.0, 0.0, 1.0))
 
-    assert breaches(book, LIMITS, BUYING_POWER)[0].target == "a"
+    assert breaches(ArrayTable.of_frame(book), LIMITS, BUYING_POWER)[0].target == "a"
 
 
 def test_a_concentration_breach_targets_the_largest_risk_on_that_symbol() -> None:
@@ -268,7 +269,7 @@ def test_a_concentration_breach_targets_the_largest_risk_on_that_symbol() -> Non
         ("spy-small", "SPY", True, 0.0, 0.0, 6_000.0),
         ("spy-big", "SPY", True, 0.0, 0.0, 12_000.0),
     ]
-    (breach,) = breaches(book_frame(*rows), LIMITS, BUYING_POWER)
+    (breach,) = breaches(ArrayTable.of_frame(book_frame(*rows)), LIMITS, BUYING_POWER)
 
     assert breach.violation.key == "concentration:SPY"
     assert breach.violation.value == pytest.approx(18_000 / 50_000)
@@ -279,7 +280,7 @@ def test_a_breach_nobody_managed_adds_to_has_no_target() -> None:
     book = book_frame(
         ("adopted", "SPY", False, 250.0, 0.0, 1.0), ("mine", "QQQ", True, -5.0, 0.0, 1.0)
     )
-    found = breaches(book, LIMITS, BUYING_POWER)
+    found = breaches(ArrayTable.of_frame(book), LIMITS, BUYING_POWER)
 
     assert found[0].target is None
     assert limit_targets(found).height == 0
@@ -288,7 +289,7 @@ def test_a_breach_nobody_managed_adds_to_has_no_target() -> None:
 def test_no_targets_are_a_fresh_empty_frame_each_time() -> None:
     book = book_frame(("a", "SPY", True, 260.0, -1500.0, 1.0))
     first = limit_targets(())
-    first.extend(limit_targets(breaches(book, LIMITS, BUYING_POWER)))
+    first.extend(limit_targets(breaches(ArrayTable.of_frame(book), LIMITS, BUYING_POWER)))
     second = limit_targets(())
 
     assert first.height == 2
@@ -298,7 +299,7 @@ def test_no_targets_are_a_fresh_empty_frame_each_time() -> None:
 
 def test_limit_targets_feed_rule_twelve() -> None:
     book = book_frame(("a", "SPY", True, 260.0, -1500.0, 1.0))
-    targets = limit_targets(breaches(book, LIMITS, BUYING_POWER))
+    targets = limit_targets(breaches(ArrayTable.of_frame(book), LIMITS, BUYING_POWER))
 
     assert targets.schema == LIMIT_TARGET_SCHEMA
     assert targets.rows() == [
@@ -310,9 +311,9 @@ def test_limit_targets_feed_rule_twelve() -> None:
 def test_the_monitor_records_a_breach_when_it_starts_and_when_it_ends() -> None:
     over = book_frame(("a", "SPY", True, 260.0, 0.0, 1.0))
     within = book_frame(("a", "SPY", True, 150.0, 0.0, 1.0))
-    first = LimitMonitor().update(over, LIMITS, BUYING_POWER, NOW)
-    again = first.monitor.update(over, LIMITS, BUYING_POWER, NOW)
-    cleared = again.monitor.update(within, LIMITS, BUYING_POWER, NOW)
+    first = LimitMonitor().update(ArrayTable.of_frame(over), LIMITS, BUYING_POWER, NOW)
+    again = first.monitor.update(ArrayTable.of_frame(over), LIMITS, BUYING_POWER, NOW)
+    cleared = again.monitor.update(ArrayTable.of_frame(within), LIMITS, BUYING_POWER, NOW)
 
     (breached,) = first.events
     assert breached.kind is RiskEventKind.LIMIT_BREACHED

@@ -19,6 +19,7 @@ from v6.config.risk import TrailingStopConfig
 from v6.decisions import TRAILING_SCHEMA
 from v6.risk import TrailingState, TrailingStopManager, TrailingUpdate
 from v6.risk.trailing_stop import STATE_SCHEMA
+from v6.table import ArrayTable
 
 START = datetime(2024, 1, 10, 15, tzinfo=UTC)
 MANAGER = TrailingStopManager(TrailingStopConfig())
@@ -56,7 +57,7 @@ def run(
     updates = []
     for pnl, seconds in path:
         frame = marks(pnl, START + timedelta(seconds=seconds), **mark_options)  # type: ignore[arg-type]
-        update = MANAGER.update(state, frame)
+        update = MANAGER.update(state, ArrayTable.of_frame(frame))
         state = update.state
         updates.append(update)
     return updates
@@ -130,7 +131,7 @@ def test_a_nan_profit_is_no_mark_like_a_null_one() -> None:
 
 def test_a_nan_max_profit_never_arms() -> None:
     frame = marks(150.0, START).with_columns(max_profit=pl.lit(math.nan))
-    update = MANAGER.update(TrailingState(), frame)
+    update = MANAGER.update(TrailingState(), ArrayTable.of_frame(frame))
 
     assert not update.state.frame["armed"].item()
     assert update.context["trailing_level"].is_null().all()
@@ -167,7 +168,9 @@ def test_it_never_arms_below_the_activation_profit() -> None:
 
 def test_strategies_that_left_the_book_are_forgotten() -> None:
     state = run([(150.0, 0)])[-1].state
-    other = MANAGER.update(state, marks(10.0, START, strategy_id="other")).state
+    other = MANAGER.update(
+        state, ArrayTable.of_frame(marks(10.0, START, strategy_id="other"))
+    ).state
 
     assert other.frame["strategy_id"].to_list() == ["other"]
 
@@ -177,9 +180,15 @@ def test_a_reordered_or_grown_book_keeps_every_strategy_s_own_stop() -> None:
         at = START + timedelta(seconds=seconds)
         return pl.concat([marks(pnl, at, strategy_id=name) for name, pnl in rows])
 
-    armed = MANAGER.update(TrailingState(), book([("a", 150.0), ("b", 100.0)], 0)).state
-    same_order = MANAGER.update(armed, book([("a", 80.0), ("b", 90.0)], 10)).state
-    reordered = MANAGER.update(armed, book([("new", 50.0), ("b", 90.0), ("a", 80.0)], 10)).state
+    armed = MANAGER.update(
+        TrailingState(), ArrayTable.of_frame(book([("a", 150.0), ("b", 100.0)], 0))
+    ).state
+    same_order = MANAGER.update(
+        armed, ArrayTable.of_frame(book([("a", 80.0), ("b", 90.0)], 10))
+    ).state
+    reordered = MANAGER.update(
+        armed, ArrayTable.of_frame(book([("new", 50.0), ("b", 90.0), ("a", 80.0)], 10))
+    ).state
 
     assert reordered.frame["strategy_id"].to_list() == ["new", "b", "a"]
     assert (
@@ -206,7 +215,9 @@ def test_a_restart_from_the_record_continues_identically() -> None:
     restarted = []
     for pnl, seconds in path:
         state = TrailingState.from_record(json.loads(json.dumps(state.to_record())))
-        update = MANAGER.update(state, marks(pnl, START + timedelta(seconds=seconds)))
+        update = MANAGER.update(
+            state, ArrayTable.of_frame(marks(pnl, START + timedelta(seconds=seconds)))
+        )
         restarted.append(update)
         state = update.state
 
@@ -219,7 +230,7 @@ def test_a_restart_from_the_record_continues_identically() -> None:
 def test_the_record_lists_strategies_by_id_whatever_the_order_of_the_book() -> None:
     at = START + timedelta(seconds=5)
     book = pl.concat([marks(150.0, at, strategy_id=name) for name in ("c", "a", "b")])
-    state = MANAGER.update(TrailingState(), book).state
+    state = MANAGER.update(TrailingState(), ArrayTable.of_frame(book)).state
     record = state.to_record()
     rows = record["strategies"]
 

@@ -113,7 +113,7 @@ def test_the_trigger_inputs_follow_the_decision_engines_strategy_summary(
 
     ours = trigger_inputs(book, TODAY)
 
-    reference = summarize(book, TODAY)
+    reference = summarize(book, TODAY).frame
     assert ours.strategy_ids == tuple(reference["strategy_id"])
     assert ours.managed.tolist() == reference["managed"].to_list()
     for name in ("entry_credit", "max_profit", "pnl", "dte"):
