@@ -3,7 +3,8 @@
 What a strategy contributes - its kind, legs, units, entry premium, payoff extremes, managed
 flag and the dividends of its underlying - changes only when the strategy does, so its rows
 are built by ``v6.book.build_book`` itself (with no quotes) when it first appears or changes,
-and kept, each with the `MarkBook` row of its contract; new dividends rebuild every row. Each
+and kept, each with the `MarkBook` row of its contract (a change of status alone, OPEN to
+CLOSING, keeps them: the book has no status); new dividends rebuild every row. Each
 cycle then gathers the mark book's current values at those rows (numpy indexing, no join),
 which gives exactly the frame ``build_book(strategies, marks.quotes(), ...)`` would. The kept
 rows are one chunk (rechunked when they change), so each cycle's book is contiguous: every
@@ -16,6 +17,7 @@ rows' `StrategyLegs` with each cycle's marks and deltas (``trigger_inputs``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date
 from typing import Final
@@ -68,12 +70,19 @@ class BookFrames:
         """Take the strategies that hold positions (and the dividends) as they are now:
         rebuild the rows of those that appeared or changed, drop those that left."""
         current = {s.strategy_id: s for s in held(strategies)}
-        if dividends is not self._dividends:
+        cleared = dividends is not self._dividends
+        if cleared:
             self._strategies, self._dividends = {}, dividends
             self._static = self._static.clear()
         known = self._strategies
-        fresh = [s for sid, s in current.items() if known.get(sid) != s]
-        stale = [sid for sid, s in known.items() if current.get(sid) != s]
+        fresh = [s for sid, s in current.items() if not _same_rows(known.get(sid), s)]
+        stale = [sid for sid, s in known.items() if not _same_rows(s, current.get(sid))]
+        if fresh or stale or cleared:
+            self._replace(fresh, stale)
+        self._strategies = current
+
+    def _replace(self, fresh: list[Strategy], stale: list[str]) -> None:
+        """Drop the rows of the ``stale`` strategy ids, add those of the ``fresh`` strategies."""
         kept = self._static.filter(~pl.col("strategy_id").is_in(stale)) if stale else self._static
         static = pl.concat([kept, self._rows_of(fresh)]) if fresh else kept
         self._static = static.rechunk()
@@ -81,7 +90,6 @@ class BookFrames:
         self._leading = self._static[_LEADING]
         self._trailing = self._trailing_columns()
         self._legs = StrategyLegs.of(self._static)
-        self._strategies = current
 
     def _rows_of(self, strategies: list[Strategy]) -> pl.DataFrame:
         unmanaged = {s.strategy_id for s in strategies if is_unmanaged(s)}
@@ -116,6 +124,14 @@ class BookFrames:
         columns and the mark book's current marks and deltas (no frame built or read)."""
         values = self._marks.values(self._rows)
         return self._legs.inputs(values[_MARK], values[_DELTA], today)
+
+
+def _same_rows(kept: Strategy | None, strategy: Strategy | None) -> bool:
+    """Whether the book rows of ``kept`` are those of ``strategy`` (both held): the same
+    strategy, or the same but for its status."""
+    if kept is None or strategy is None:
+        return False
+    return kept == strategy or dataclasses.replace(kept, status=strategy.status) == strategy
 
 
 def _key(contract: OptionContract) -> tuple[object, ...]:

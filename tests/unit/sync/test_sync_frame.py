@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from v6.book import BOOK_SCHEMA, DIVIDENDS_SCHEMA, build_book, validate_book
@@ -99,6 +101,41 @@ def test_strategies_changing_between_cycles_change_only_their_rows() -> None:
     frames.update(later, DIVIDENDS)
     with_dividends = build_book(later, marks.quotes(), dividends=DIVIDENDS)
     assert_frame_equal(frames.book().sort(ORDER), with_dividends.sort(ORDER))
+
+
+def test_a_change_of_status_alone_keeps_the_rows_which_build_book_makes_alike() -> None:
+    marks = MarkBook()
+    frames = BookFrames(marks)
+    marks.apply([quote(put(480), 3.0, NOW), quote(put(470), 2.0, NOW)], NOW)
+    frames.update(STRATEGIES, None)
+    closing = dataclasses.replace(STRATEGIES[0], status=StrategyStatus.CLOSING)
+    built: list[list[Strategy]] = []
+
+    def counted(strategies: list[Strategy], *args: Any, **kwargs: Any) -> pl.DataFrame:
+        built.append(strategies)
+        return build_book(strategies, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("v6.sync.frame.build_book", counted)
+        frames.update([closing, *STRATEGIES[1:]], None)
+
+    assert built == [], "no rows rebuilt"
+    held = [closing, STRATEGIES[1], STRATEGIES[3]]
+    later = build_book(held, marks.quotes(), unmanaged={"adopted"})
+    assert_frame_equal(frames.book().sort(ORDER), later.sort(ORDER))
+    assert_frame_equal(
+        build_book([closing], marks.quotes()), build_book(STRATEGIES[:1], marks.quotes())
+    )
+
+
+def test_new_dividends_without_strategies_leave_an_empty_book() -> None:
+    frames = BookFrames(MarkBook())
+    frames.update(STRATEGIES, None)
+
+    frames.update([], DIVIDENDS)
+
+    assert frames.book().is_empty()
+    assert frames.trigger_inputs(NOW.date()).strategy_ids == ()
 
 
 def test_without_strategies_the_book_is_empty() -> None:
