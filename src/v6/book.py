@@ -177,6 +177,8 @@ def _schema_problems(actual: pl.Schema, expected: pl.Schema) -> list[str]:
 
 
 def _require_schema(frame: pl.DataFrame, expected: pl.Schema, what: str) -> None:
+    if frame.columns == expected.names() and frame.dtypes == expected.dtypes():
+        return
     problems = _schema_problems(frame.schema, expected)
     if problems:
         raise BookError(f"{what} frame: " + "; ".join(problems))

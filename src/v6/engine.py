@@ -63,7 +63,7 @@ from v6.execution.workflows import (
     StrategyBook,
     as_stored_order,
 )
-from v6.health.monitor import Component, HealthMonitor, Number
+from v6.health.monitor import Component, HealthMonitor, Number, heartbeat
 from v6.market.calendar import nyse_calendar
 from v6.market.simulated import SimulatedMarket
 from v6.risk import RiskEvent, RiskGate, TradingState, TrailingStopManager
@@ -527,32 +527,44 @@ class TradingEngine:
         )
         health.metrics.count_orders(filled=filled, rejected=rejected)
         health.metrics.set_trading(parts.gate.trading_state.value)
-        health.beat(Component.BROKER, now, _ok(connected, HealthStatus.DOWN), "connected")
-        health.beat(
-            Component.SYNC,
-            now,
-            _ok(status.lines_live, HealthStatus.DEGRADED),
-            f"{status.bad_quotes} bad quotes",
-            {"lines": (status.lines, status.line_budget)},
-        )
         queue_numbers: dict[str, Number] = {"depth": status.queue_depth}
         oldest = status.oldest_mark_seconds
         if oldest is not None and math.isfinite(oldest):
             queue_numbers["oldest_mark_s"] = oldest
-        health.beat(
-            Component.QUEUE, now, HealthStatus.OK, f"{status.queue_legs} legs", queue_numbers
+        working = len(parts.orders.working())
+        health.record(
+            [
+                heartbeat(Component.BROKER, now, _ok(connected, HealthStatus.DOWN), "connected"),
+                heartbeat(
+                    Component.SYNC,
+                    now,
+                    _ok(status.lines_live, HealthStatus.DEGRADED),
+                    f"{status.bad_quotes} bad quotes",
+                    {"lines": (status.lines, status.line_budget)},
+                ),
+                heartbeat(
+                    Component.QUEUE,
+                    now,
+                    HealthStatus.OK,
+                    f"{status.queue_legs} legs",
+                    queue_numbers,
+                ),
+                heartbeat(
+                    Component.DECISIONS,
+                    now,
+                    HealthStatus.OK,
+                    f"{len(self.book.live)} live strategies",
+                ),
+                heartbeat(
+                    Component.EXECUTION,
+                    now,
+                    _ok(not rejected, HealthStatus.DEGRADED),
+                    f"{working} working, {rejected} rejected this cycle, "
+                    f"trading {parts.gate.trading_state.value}",
+                ),
+                heartbeat(Component.WRITER, now, HealthStatus.OK, "batched writer"),
+            ]
         )
-        health.beat(
-            Component.DECISIONS, now, HealthStatus.OK, f"{len(self.book.live)} live strategies"
-        )
-        health.beat(
-            Component.EXECUTION,
-            now,
-            _ok(not rejected, HealthStatus.DEGRADED),
-            f"{len(parts.orders.working())} working, {rejected} rejected this cycle, "
-            f"trading {parts.gate.trading_state.value}",
-        )
-        health.beat(Component.WRITER, now, HealthStatus.OK, "batched writer")
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -159,6 +159,18 @@ class Readiness:
     reasons: tuple[str, ...]
 
 
+def heartbeat(
+    component: Component | str,
+    at: datetime,
+    status: HealthStatus = HealthStatus.OK,
+    note: str | None = None,
+    numbers: Mapping[str, Number] | None = None,
+) -> Heartbeat:
+    """A heartbeat of ``component`` at ``at`` (engine clock), its note and numbers formatted
+    into the message."""
+    return Heartbeat(str(component), status, at, format_message(note, numbers or {}))
+
+
 class HealthMonitor:
     """Receives the engine's heartbeats (see the module docstring). ``monotonic`` is the wall
     clock /readyz measures the freshness of the sync heartbeat with (the engine clock may be
@@ -187,12 +199,18 @@ class HealthMonitor:
     ) -> Heartbeat:
         """Record ``component``'s heartbeat at ``at`` (engine clock): buffered for the health
         table (the engine's flush commits it), set in the metrics, kept for /readyz."""
-        heartbeat = Heartbeat(str(component), status, at, format_message(note, numbers or {}))
-        self._store.health.beat([heartbeat])
-        self.metrics.record_heartbeat(heartbeat.component, status, heartbeat.at)
+        (recorded,) = self.record([heartbeat(component, at, status, note, numbers)])
+        return recorded
+
+    def record(self, heartbeats: Sequence[Heartbeat]) -> Sequence[Heartbeat]:
+        """Record several components' heartbeats as `beat` does, in one write."""
+        self._store.health.beat(heartbeats)
+        for beat in heartbeats:
+            self.metrics.record_heartbeat(beat.component, beat.status, beat.at)
+        received = self._monotonic()
         with self._lock:
-            self._latest[heartbeat.component] = (heartbeat, self._monotonic())
-        return heartbeat
+            self._latest.update((beat.component, (beat, received)) for beat in heartbeats)
+        return heartbeats
 
     def latest(self) -> dict[str, Heartbeat]:
         """The latest heartbeat received of each component."""

@@ -165,11 +165,13 @@ _GREEKS: Final = ("delta", "gamma", "theta", "vega")
 
 def _max_loss_by_symbol(strategies: Columns) -> tuple[tuple[str, float], ...]:
     """The known maximum losses summed per underlying, in symbol order."""
-    losses = strategies["max_loss"]
-    known = ~np.isnan(losses)
-    symbols, index = np.unique(strategies["underlying"][known], return_inverse=True)
-    totals = np.bincount(index, weights=losses[known], minlength=symbols.size)
-    return tuple(zip(symbols.tolist(), totals.tolist(), strict=True))
+    totals: dict[str, float] = {}
+    for symbol, loss in zip(
+        strategies["underlying"].tolist(), strategies["max_loss"].tolist(), strict=True
+    ):
+        if not math.isnan(loss):
+            totals[symbol] = totals.get(symbol, 0.0) + loss
+    return tuple(sorted(totals.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from engine_runs import (
@@ -105,13 +105,13 @@ def test_heartbeats_go_on_while_the_engine_waits_in_real_time(
     paced = settings.engine.model_copy(update={"time_acceleration": 1800.0})
     engine = build_engine(settings.model_copy(update={"engine": paced}), data_dir=tmp_path)
     beats: list[str] = []
-    beat = engine.parts.health.beat
+    record = engine.parts.health.record
 
-    def counted(component: Component | str, *args: Any, **kwargs: Any) -> Heartbeat:
-        beats.append(str(component))
-        return beat(component, *args, **kwargs)
+    def counted(heartbeats: Sequence[Heartbeat]) -> Sequence[Heartbeat]:
+        beats.extend(heartbeat.component for heartbeat in heartbeats)
+        return record(heartbeats)
 
-    monkeypatch.setattr(engine.parts.health, "beat", counted)
+    monkeypatch.setattr(engine.parts.health, "record", counted)
     first_open = datetime(2020, 1, 2, 14, 30, tzinfo=UTC)
     asyncio.run(engine.run(until=first_open + 3 * engine.cycle_interval))
 
