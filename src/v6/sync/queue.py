@@ -93,14 +93,15 @@ class PositionQueue:
     def _most_urgent(self, stamp: int, count: int) -> IntArray:
         """Indexes of the ``count`` members first in the order of the module docstring: the
         never served (urgency infinite), then the largest age / weight; ties (at the cut too)
-        go to the closer leg, then to the earlier member."""
+        go to the closer leg, then to the earlier member. Sorted by ``-urgency`` (computed
+        as such: served - now), so the most urgent come first."""
         served = self._served[self._members]
-        urgency = np.where(served == NEVER, np.inf, (stamp - served) / self._weights)
-        candidates = np.arange(len(urgency))
-        if count < len(urgency):
-            cut = -np.partition(-urgency, count - 1)[count - 1]
-            candidates = np.flatnonzero(urgency >= cut)
-        order = np.lexsort((self._distances[candidates], -urgency[candidates]))
+        key = np.where(served == NEVER, -np.inf, (served - stamp) / self._weights)
+        if count >= len(key):
+            return np.lexsort((self._distances, key))[:count]
+        cut = np.partition(key, count - 1)[count - 1]
+        candidates = np.flatnonzero(key <= cut)
+        order = np.lexsort((self._distances[candidates], key[candidates]))
         return candidates[order[:count]]
 
     def requeue(self, rows: IntArray) -> None:
