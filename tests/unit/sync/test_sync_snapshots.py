@@ -93,3 +93,38 @@ def test_recorded_snapshots_fall_on_the_new_york_trade_date(tmp_path: Path, at: 
     recorded = store.snapshots.day(trade_date(at))
     assert recorded.num_rows == 1
     assert recorded.column("trade_date").type == pa.date32()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (datetime(2024, 3, 4, 14, 30, tzinfo=UTC), datetime(2024, 3, 4, 21, 0, tzinfo=UTC)),
+        (datetime(2024, 3, 10, 4, 59, tzinfo=UTC), datetime(2024, 3, 10, 5, 0, tzinfo=UTC)),
+        (datetime(2024, 11, 3, 3, 59, tzinfo=UTC), datetime(2024, 11, 3, 6, 30, tzinfo=UTC)),
+    ],
+    ids=["one day", "across midnight", "midnight then the clocks go back"],
+)
+def test_each_row_of_a_batch_falls_on_its_own_trade_date(
+    tmp_path: Path, first: datetime, second: datetime
+) -> None:
+    store = Store(StoreLocation(str(tmp_path)), "engine")
+    marks = MarkBook()
+    marks.apply([Quote(PUT, first, 2.00, 2.10, 2.05, 10, 12, 0.18, None, 512.0)], first)
+    marks.apply([Quote(CALL, second, 1.00, 1.10, 1.05, 10, 12, 0.18, None, 512.0)], second)
+    holders = {marks.row(PUT): ("a", "b"), marks.row(CALL): ("a",)}
+
+    store.snapshots.record_frame(snapshot_table(marks, np.array([0, 1]), holders))
+    store.flush()
+
+    recorded = [
+        row
+        for day in {trade_date(first), trade_date(second)}
+        for row in store.snapshots.day(day).to_pylist()
+    ]
+    assert sorted((row["occ_symbol"], row["trade_date"]) for row in recorded) == sorted(
+        [
+            (PUT.occ_symbol, trade_date(first)),
+            (PUT.occ_symbol, trade_date(first)),
+            (CALL.occ_symbol, trade_date(second)),
+        ]
+    )

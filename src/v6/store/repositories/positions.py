@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from v6.domain import Greeks, OptionContract, Position
 from v6.store.catalog import POSITION_SNAPSHOTS, POSITIONS
-from v6.store.records import EXCHANGE_TIME_ZONE, LegSnapshot, utc
+from v6.store.records import EXCHANGE_TIME_ZONE, LegSnapshot, trade_date, utc
 from v6.store.repositories._base import (
     Repository,
     Row,
@@ -23,6 +24,7 @@ from v6.store.schemas import UTC_MICROS
 _GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 _LEG_KEY = ["strategy_id", "occ_symbol"]
 _NEW_YORK_MICROS = pa.timestamp("us", EXCHANGE_TIME_ZONE.key)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class PositionRepository(Repository):
@@ -74,8 +76,21 @@ class SnapshotRepository(Repository):
 
 def _trade_dates(at: pa.ChunkedArray) -> pa.Array:
     """The `trade_date` of each UTC time (null for null): the New York calendar date, as
-    Arrow's date cast gives it for the same instants viewed in New York time."""
-    return at.combine_chunks().view(_NEW_YORK_MICROS).cast(pa.date32())
+    Arrow's date cast gives it for the same instants viewed in New York time. A batch within
+    one New York day (a sync cycle's marks: the earliest and the latest time have the same
+    date) takes that date without the cast: in a running engine the cast's time-zone lookup
+    is the dearer of the two (bench_run: a median ~100 us a batch against ~74 us)."""
+    times = at.combine_chunks()
+    if len(times) and not times.null_count:
+        micros = times.view(pa.int64()).to_numpy()
+        first, last = (_trade_date(int(stamp)) for stamp in (micros.min(), micros.max()))
+        if first == last:
+            return pa.array(np.full(len(micros), first, "datetime64[D]"))
+    return times.view(_NEW_YORK_MICROS).cast(pa.date32())
+
+
+def _trade_date(micros: int) -> date:
+    return trade_date(_EPOCH + timedelta(microseconds=micros))
 
 
 def _position_row(position: Position, at: datetime) -> Row:
