@@ -95,8 +95,10 @@ def _in_range(
     return frame.filter(predicate)
 
 
+@functools.cache
 def available_symbols() -> tuple[str, ...]:
-    """The underlyings with shipped daily bars, sorted: ("IWM", "QQQ", "SPY")."""
+    """The underlyings with shipped daily bars, sorted: ("IWM", "QQQ", "SPY") (read once,
+    like the shipped table itself)."""
     symbols: list[str] = _table(UNDERLYINGS_FILE)["symbol"].unique().sort().to_list()
     return tuple(symbols)
 
