@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
@@ -77,20 +78,28 @@ class SnapshotRepository(Repository):
 def _trade_dates(at: pa.ChunkedArray) -> pa.Array:
     """The `trade_date` of each UTC time (null for null): the New York calendar date, as
     Arrow's date cast gives it for the same instants viewed in New York time. A batch within
-    one New York day (a sync cycle's marks: the earliest and the latest time have the same
-    date) takes that date without the cast: in a running engine the cast's time-zone lookup
-    is the dearer of the two (bench_run: a median ~100 us a batch against ~74 us)."""
+    one New York day (a sync cycle's marks) takes that date without the cast: in a running
+    engine the cast's time-zone lookup is the dearer of the two (bench_run: a median ~100 us
+    a batch against ~74 us)."""
     times = at.combine_chunks()
     if len(times) and not times.null_count:
-        micros = times.view(pa.int64()).to_numpy()
-        first, last = (_trade_date(int(stamp)) for stamp in (micros.min(), micros.max()))
-        if first == last:
-            return pa.array(np.full(len(micros), first, "datetime64[D]"))
+        day = _one_day(times.view(pa.int64()).to_numpy())
+        if day is not None:
+            return pa.array(np.full(len(times), day, "datetime64[D]"))
     return times.view(_NEW_YORK_MICROS).cast(pa.date32())
 
 
-def _trade_date(micros: int) -> date:
-    return trade_date(_EPOCH + timedelta(microseconds=micros))
+def _one_day(micros: npt.NDArray[np.int64]) -> date | None:
+    """The New York date of every UTC time of ``micros`` when the earliest and the latest have
+    the same; None when they do not, or lie beyond Python's datetimes."""
+    try:
+        first, last = (
+            trade_date(_EPOCH + timedelta(microseconds=int(stamp)))
+            for stamp in (micros.min(), micros.max())
+        )
+    except OverflowError:
+        return None
+    return first if first == last else None
 
 
 def _position_row(position: Position, at: datetime) -> Row:
