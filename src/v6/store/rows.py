@@ -12,6 +12,7 @@ raises. Either way a bad row raises when it is checked, never later.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -52,7 +53,7 @@ def plain_values(spec: TableSpec, rows: Sequence[Mapping[str, object]]) -> Plain
         if not row.keys() <= known:
             return None
         value = tuple(map(row.get, names))
-        if not all(check(item) for check, item in zip(checks, value, strict=True)):
+        if not all(map(operator.call, checks, value)):
             return None
         values.append(value)
     return values
