@@ -30,6 +30,7 @@ from v6.brokers import (
     TimeInForce,
 )
 from v6.brokers.sim import JournalMismatchError, SimExchange, Simulation
+from v6.brokers.sim.codec import compact_json
 from v6.brokers.sim.journal import GROWTH_BYTES, JOURNAL_FILE, Journal, read_lines
 from v6.config.broker import FaultInjectionConfig
 
@@ -167,7 +168,7 @@ def test_compaction_keeps_the_journal_short_and_resumable(tmp_path: Path) -> Non
     journal = Journal(tmp_path, compact_after=5)
     assert journal.open(header) is None
     for i in range(12):
-        journal.record_state({"time": f"t{i}", "value": i})
+        journal.record_state(compact_json({"time": f"t{i}", "value": i}))
         journal.record_clock({"time": f"c{i}"})
     journal.close()
     assert len(read_lines(tmp_path / JOURNAL_FILE)) <= 6
@@ -178,7 +179,7 @@ def test_clock_records_overwrite_only_the_fields_they_carry(tmp_path: Path) -> N
     header = {"run": "r"}
     journal = Journal(tmp_path)
     journal.open(header)
-    journal.record_state({"time": "t0", "market_time": "m0", "value": 1})
+    journal.record_state(compact_json({"time": "t0", "market_time": "m0", "value": 1}))
     journal.record_clock({"time": "t1", "market_time": "m1"})
     journal.record_clock({"time": "t2"})
     journal.close()
@@ -292,7 +293,7 @@ def test_records_are_written_over_zeros_grown_a_step_at_a_time(tmp_path: Path) -
     journal.open({"run": "r"})
     big = "x" * (GROWTH_BYTES // 3)
     for i in range(4):
-        journal.record_state({"time": f"t{i}", "padding": big})
+        journal.record_state(compact_json({"time": f"t{i}", "padding": big}))
         journal.record_clock({"time": f"c{i}"})
     journal.close()
     path = tmp_path / JOURNAL_FILE

@@ -1,5 +1,5 @@
-"""The journaled state keeps the JSON of its frozen parts (order specs, executions) between
-records: what it writes must stay exactly what a full serialization writes."""
+"""The journaled state keeps the JSON of its frozen parts (order specs, executions) and its
+text between records: what it writes must stay exactly what a full serialization writes."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def text(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+def written_text(state: ExchangeState) -> str:
+    """What the journal writes, checked against a full serialization's compact text."""
+    journaled = state.json_text()
+    assert journaled == codec.compact_json(full_serialization(state))
+    return journaled
+
+
 def test_the_state_writes_what_a_full_serialization_writes_as_it_changes() -> None:
     state = ExchangeState.fresh(SimConfig(), NOW, NOW.date(), "SIM0001")
     order = SimOrder(1, single(put(390), 1, 2, 1.00), OrderStatus.SUBMITTED)
@@ -41,17 +48,26 @@ def test_the_state_writes_what_a_full_serialization_writes_as_it_changes() -> No
         ExecutionEvent(NOW, "sim.00000001", 1, put(390), 1, 1.0, commission=0.65)
     )
     written = [text(state.to_json())]
+    journaled = [written_text(state)]
 
     order.spec = order.spec.changed(quantity=1, limit_price=-0.0)
+    order.fill_value, order.filled = -0.0, 1
     written.append(text(state.to_json()))
+    journaled.append(written_text(state))
     order.spec = order.spec.changed(limit_price=0.0)
     state.executions.append(
         ExecutionEvent(NOW, "sim.00000001", 1, put(390), 1, 1.0, commission=-0.0)
     )
     state.orders.add(SimOrder(2, single(put(385), 1, 1, 0.5), OrderStatus.SUBMITTED))
+    state.outage_until = NOW
     written.append(text(state.to_json()))
+    journaled.append(written_text(state))
 
     assert written[-1] == text(full_serialization(state))
+    assert '"limit_price":-0.0' in journaled[1]
+    assert '"fill_value":-0.0' in journaled[1]
+    assert '"limit_price":-0.0' not in journaled[2]
+    assert len(set(journaled)) == 3
     assert '"limit_price": -0.0' in written[1]
     assert '"limit_price": -0.0' not in written[2]
     assert '"commission": -0.0' in written[2]
@@ -70,5 +86,7 @@ def test_kept_json_is_kept_per_object_not_per_equal_value() -> None:
 
     assert kept(zero) is kept(zero)
     assert text(kept(negative_zero)) == '{"value": -0.0}'
+    assert kept.text(negative_zero) == '{"value":-0.0}'
+    assert kept.text(zero) == '{"value":0.0}'
     assert kept(other) == {"value": 2.5}
     assert calls == [zero, negative_zero, other]

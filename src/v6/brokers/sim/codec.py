@@ -2,12 +2,14 @@
 
 Plain dicts, lists, strings and numbers only (no NaN): floats round-trip exactly through
 Python's ``json``; contracts are written as OCC symbols or stock symbols; times as ISO 8601
-UTC strings.
+UTC strings. The journal writes them as compact JSON text (``compact_json``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -29,10 +31,25 @@ from v6.domain import Contract, OptionContract, StockContract
 Json = dict[str, Any]
 Frozen = TypeVar("Frozen")
 
+_COMPACT = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
+def compact_json(value: Any) -> str:
+    """``value`` as JSON text without spaces (NaN and infinities refused)."""
+    return _COMPACT.encode(value)
+
+
+@dataclass(slots=True)
+class _Kept(Generic[Frozen]):
+    value: Frozen
+    json: Json
+    text: str | None = None
+
 
 class KeptJson(Generic[Frozen]):
-    """``encode`` of frozen objects (specs, executions), kept per object: every state journaled
-    writes the session's orders and executions again, mostly the very same objects.
+    """``encode`` of frozen objects (specs, executions), kept per object with its compact text:
+    every state journaled writes the session's orders and executions again, mostly the very
+    same objects.
 
     Kept by identity, not equality: equal objects may still write different JSON (``0.0`` and
     ``-0.0``, ``1`` and ``1.0`` compare equal). Each entry holds its object, so its id is not
@@ -42,17 +59,26 @@ class KeptJson(Generic[Frozen]):
     def __init__(self, encode: Callable[[Frozen], Json], limit: int = 4_096) -> None:
         self._encode = encode
         self._limit = limit
-        self._kept: dict[int, tuple[Frozen, Json]] = {}
+        self._kept: dict[int, _Kept[Frozen]] = {}
 
     def __call__(self, value: Frozen) -> Json:
+        return self._entry(value).json
+
+    def text(self, value: Frozen) -> str:
+        """``compact_json`` of ``self(value)``."""
+        entry = self._entry(value)
+        if entry.text is None:
+            entry.text = compact_json(entry.json)
+        return entry.text
+
+    def _entry(self, value: Frozen) -> _Kept[Frozen]:
         found = self._kept.get(id(value))
-        if found is not None and found[0] is value:
-            return found[1]
+        if found is not None and found.value is value:
+            return found
         if len(self._kept) >= self._limit:
             self._kept.clear()
-        encoded = self._encode(value)
-        self._kept[id(value)] = (value, encoded)
-        return encoded
+        entry = self._kept[id(value)] = _Kept(value, self._encode(value))
+        return entry
 
 
 def time_to_json(value: datetime) -> str:

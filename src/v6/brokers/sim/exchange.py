@@ -538,7 +538,7 @@ class SimExchange:
         else:
             content = self._state.content_key()
         if journaled is None or content != journaled[0]:
-            self._journal.record_state(self._state.to_json())
+            self._journal.record_state(self._state.json_text())
         elif clock != journaled[1]:
             self._journal.record_clock(self._state.clock_json(since=journaled[1]))
         self._journaled = (content, clock)

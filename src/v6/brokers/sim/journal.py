@@ -37,6 +37,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
+from v6.brokers.sim.codec import compact_json
 from v6.durable import fsync_directory
 
 JOURNAL_FILE = "journal.jsonl"
@@ -49,7 +50,6 @@ Json = dict[str, Any]
 
 
 _RECORD_FIELDS = frozenset({"kind", "seq"})
-_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 class JournalMismatchError(ValueError):
@@ -79,12 +79,12 @@ class Journal:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._header = {"kind": "header", "version": JOURNAL_VERSION, "run": run}
         recovered = self._read(run) if self.path.exists() else None
-        self._rewrite(recovered)
+        self._rewrite(None if recovered is None else compact_json(recovered))
         return recovered
 
-    def record_state(self, state: Json) -> None:
-        record = {"kind": "state", "seq": self._next_seq(), "state": state}
-        self._write(_ENCODER.encode(record), durable=True)
+    def record_state(self, state: str) -> None:
+        """Record the whole state, given as its compact JSON text (``codec.compact_json``)."""
+        self._write(_state_line(self._next_seq(), state), durable=True)
         if self._records >= self._compact_after:
             self._rewrite(state)
 
@@ -155,13 +155,13 @@ class Journal:
                 state.update((k, v) for k, v in record.items() if k not in _RECORD_FIELDS)
         return state
 
-    def _rewrite(self, state: Json | None) -> None:
-        """Atomically replace the journal with header (+ the state to resume from)."""
+    def _rewrite(self, state: str | None) -> None:
+        """Atomically replace the journal with header (+ the state to resume from, as text)."""
         self.close()
-        records: list[Json] = [self._header]
+        lines = [compact_json(self._header)]
         if state is not None:
-            records.append({"kind": "state", "seq": self._next_seq(), "state": state})
-        data = "".join(_ENCODER.encode(record) + "\n" for record in records).encode("utf-8")
+            lines.append(_state_line(self._next_seq(), state))
+        data = "".join(line + "\n" for line in lines).encode("utf-8")
         temporary = self.path.with_suffix(".jsonl.tmp")
         with temporary.open("wb") as handle:
             handle.write(data)
@@ -171,7 +171,12 @@ class Journal:
         fsync_directory(self.directory)
         self._descriptor = os.open(self.path, os.O_RDWR)
         self._end = self._size = len(data)
-        self._records = len(records)
+        self._records = len(lines)
+
+
+def _state_line(seq: int, state: str) -> str:
+    """A state record's line: what ``compact_json`` writes for it, with the state's text."""
+    return f'{{"kind":"state","seq":{seq:d},"state":{state}}}'
 
 
 def read_lines(path: Path) -> list[str]:

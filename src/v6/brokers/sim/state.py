@@ -155,6 +155,18 @@ class ExchangeState:
         )
 
     def to_json(self) -> dict[str, Any]:
+        executions = [_kept_execution_json(e) for e in self.executions]
+        return {**self._json_but_executions(), "executions": executions}
+
+    def json_text(self) -> str:
+        """``codec.compact_json(self.to_json())``, with the text kept for each execution: a
+        third of a state is the session's executions, the very same ones state after state
+        (the journal writes this text)."""
+        head = codec.compact_json(self._json_but_executions())[:-1]
+        executions = ",".join(map(_kept_execution_json.text, self.executions))
+        return f'{head},"executions":[{executions}]}}'
+
+    def _json_but_executions(self) -> dict[str, Any]:
         return {
             "time": codec.time_to_json(self.time),
             "market_time": codec.time_to_json(self.market_time),
@@ -171,7 +183,6 @@ class ExchangeState:
             "outage_until": None
             if self.outage_until is None
             else codec.time_to_json(self.outage_until),
-            "executions": [_kept_execution_json(e) for e in self.executions],
         }
 
     @classmethod
