@@ -49,13 +49,19 @@ _UNKNOWN: Final = {"f": np.nan, "b": False, "M": np.datetime64("NaT"), "O": None
 """The unknown value of each array kind (see the module docstring)."""
 
 
-def aligned(ids: Array, side: pl.DataFrame | None, schema: pl.Schema) -> dict[str, Array]:
+def aligned(ids: Array, side: pl.DataFrame | Columns | None, schema: pl.Schema) -> dict[str, Array]:
     """``side``'s columns of ``schema`` (bar its ``strategy_id``) as arrays, row for row with
     ``ids``: unknown where ``side`` has no row for an id (or is None), the first row where it
-    has several; ``side`` as it is when it lists the same ids in the same order."""
+    has several; ``side`` as it is when it lists the same ids in the same order. Integers
+    come as floats (an unknown count is NaN)."""
     side = schema.to_frame() if side is None else side
-    side_ids = side["strategy_id"].to_numpy()
-    columns = {name: as_array(_typed(side[name], schema[name])) for name in schema.names()[1:]}
+    names = schema.names()[1:]
+    if isinstance(side, pl.DataFrame):
+        side_ids = side["strategy_id"].to_numpy()
+        columns = {name: as_array(_typed(side[name], schema[name])) for name in names}
+    else:
+        side_ids = side["strategy_id"]
+        columns = {name: _floats_for_counts(side[name]) for name in names}
     if side_ids.size == ids.size and bool((side_ids == ids).all()):
         return columns
     position: dict[object, int] = {}
@@ -63,6 +69,10 @@ def aligned(ids: Array, side: pl.DataFrame | None, schema: pl.Schema) -> dict[st
         position.setdefault(strategy, row)
     index = np.array([position.get(strategy, -1) for strategy in ids.tolist()], np.int64)
     return {name: _gathered(values, index) for name, values in columns.items()}
+
+
+def _floats_for_counts(values: Array) -> Array:
+    return values.astype(np.float64) if values.dtype.kind in "iu" else values
 
 
 def _typed(column: pl.Series, dtype: pl.DataType) -> pl.Series:

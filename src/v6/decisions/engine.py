@@ -89,8 +89,8 @@ class CycleContext:
     today: date
     halted: bool = False
     entries_allowed: bool = True
-    trailing: pl.DataFrame | None = None
-    limit_targets: pl.DataFrame | None = None
+    trailing: pl.DataFrame | Columns | None = None
+    limit_targets: pl.DataFrame | Columns | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

@@ -18,8 +18,10 @@ longer in the book are dropped. ``to_record``/``from_record`` give a JSON-safe d
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Final
 
@@ -30,7 +32,7 @@ import polars as pl
 from v6.book import UTC_MICROS
 from v6.config.risk import TrailingStopConfig
 from v6.risk._records import Record, RecordReader, iso_time
-from v6.table import Columns, aligned
+from v6.table import ArrayTable, Columns, aligned
 
 RECORD_VERSION = 1
 
@@ -47,33 +49,51 @@ STATE_SCHEMA: Final = pl.Schema(
 )
 
 
-_STATE_NAMES: Final = STATE_SCHEMA.names()[1:]
-"""The state's columns besides the strategy id."""
+_TIME_NAMES: Final = ("breach_since", "last_mark_time")
 
 
-@dataclass(frozen=True, slots=True)
+STATE_DTYPES: Final = {"strategy_id": pl.String(), **dict.fromkeys(_TIME_NAMES, UTC_MICROS)}
+"""The frame types of the state's array columns that numpy's types would not give."""
+
+
 class TrailingState:
-    """Every strategy's trailing stop (`STATE_SCHEMA`, one row per strategy)."""
+    """Every strategy's trailing stop, one row per strategy: ``stops`` as the manager keeps
+    them (arrays), ``frame`` as a table (`STATE_SCHEMA`). Made from a frame, it checks the
+    frame's schema."""
 
-    frame: pl.DataFrame = field(default_factory=STATE_SCHEMA.to_frame)
+    __slots__ = ("stops",)
 
-    def __post_init__(self) -> None:
-        if self.frame.schema != STATE_SCHEMA:
-            raise ValueError(
-                f"TrailingState.frame schema {dict(self.frame.schema)}: "
-                f"expected {dict(STATE_SCHEMA)}"
-            )
+    def __init__(self, stops: pl.DataFrame | ArrayTable | None = None) -> None:
+        if stops is None:
+            stops = STATE_SCHEMA.to_frame()
+        if isinstance(stops, pl.DataFrame):
+            if stops.schema != STATE_SCHEMA:
+                raise ValueError(
+                    f"TrailingState.frame schema {dict(stops.schema)}: "
+                    f"expected {dict(STATE_SCHEMA)}"
+                )
+            stops = ArrayTable.of_frame(stops)
+        self.stops = stops
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        return self.stops.frame
 
     def to_record(self) -> Record:
         """A JSON-safe record, one row per strategy in strategy-id order (so the record does
         not change with the order of the book)."""
+        stops = self.stops
+        columns = {
+            "strategy_id": stops["strategy_id"].tolist(),
+            "armed": stops["armed"].tolist(),
+            "peak_pnl": _known(stops["peak_pnl"]),
+            "breach_marks": stops["breach_marks"].astype(np.int64).tolist(),
+            **{name: _iso_times(stops[name]) for name in _TIME_NAMES},
+            "hit": stops["hit"].tolist(),
+        }
         rows = [
-            {
-                **row,
-                "breach_since": iso_time(row["breach_since"]),
-                "last_mark_time": iso_time(row["last_mark_time"]),
-            }
-            for row in self.frame.iter_rows(named=True)
+            dict(zip(columns, values, strict=True))
+            for values in zip(*columns.values(), strict=True)
         ]
         rows.sort(key=itemgetter("strategy_id"))
         return {"version": RECORD_VERSION, "strategies": rows}
@@ -83,6 +103,16 @@ class TrailingState:
         rows = RecordReader(record, "TrailingState", RECORD_VERSION).rows("strategies")
         parsed = [_parse_row(row, index) for index, row in enumerate(rows)]
         return cls(pl.DataFrame(parsed, schema=STATE_SCHEMA, orient="row"))
+
+
+def _known(values: npt.NDArray[Any]) -> list[float | None]:
+    return [None if math.isnan(value) else value for value in values.tolist()]
+
+
+def _iso_times(values: npt.NDArray[Any]) -> list[str | None]:
+    """UTC times (``datetime64[us]``, NaT unknown) as `iso_time` writes them."""
+    naive: list[datetime | None] = values.astype("datetime64[us]").tolist()
+    return [None if time is None else iso_time(time.replace(tzinfo=UTC)) for time in naive]
 
 
 def _parse_row(row: Mapping[str, object], index: int) -> tuple[object, ...]:
@@ -103,15 +133,16 @@ def _parse_row(row: Mapping[str, object], index: int) -> tuple[object, ...]:
 
 @dataclass(frozen=True, slots=True)
 class TrailingUpdate:
-    """The next state, and rule 9's context (`v6.decisions.TRAILING_SCHEMA`, one row per
-    strategy of the frame)."""
+    """The next state, and rule 9's context (`v6.decisions.TRAILING_SCHEMA`'s columns, one
+    row per strategy of the update)."""
 
     state: TrailingState
-    context: pl.DataFrame
+    context: ArrayTable
 
     @property
     def hits(self) -> frozenset[str]:
-        return frozenset(self.context.filter(pl.col("trailing_hit"))["strategy_id"].to_list())
+        ids = self.context["strategy_id"][self.context["trailing_hit"]]
+        return frozenset(str(strategy) for strategy in ids.tolist())
 
 
 class TrailingStopManager:
@@ -123,10 +154,9 @@ class TrailingStopManager:
         columns: ``strategy_id``, ``pnl``, ``max_profit``, ``mark_time``, ``quote_ok``,
         ``spread_fraction``)."""
         ids = strategies["strategy_id"]
-        last = aligned(ids, state.frame, STATE_SCHEMA)
+        last = aligned(ids, state.stops, STATE_SCHEMA)
         stops = _Stops.read(strategies, last).advanced(self._config)
-        state_frame, context = stops.frames(pl.Series("strategy_id", ids, pl.String()))
-        return TrailingUpdate(TrailingState(state_frame), context)
+        return TrailingUpdate(TrailingState(stops.state(ids)), stops.context(ids))
 
 
 FloatArray = npt.NDArray[np.float64]
@@ -213,25 +243,28 @@ class _Stops:
         later = np.isnat(self.last_mark_time) | (self.mark_time > self.last_mark_time)
         return fair & known & later
 
-    def frames(self, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """The state (`STATE_SCHEMA`) and rule 9's context (`v6.decisions.TRAILING_SCHEMA`),
-        which share the hit flags and peaks."""
-        hit = pl.Series("hit", self.hit)
-        peak = pl.Series("peak_pnl", self.peak_pnl, nan_to_null=True)
-        state = pl.DataFrame(
-            [
-                ids,
-                pl.Series("armed", self.armed),
-                peak,
-                pl.Series("breach_marks", self.breach_marks),
-                pl.Series("breach_since", self.breach_since, dtype=UTC_MICROS),
-                pl.Series("last_mark_time", self.last_mark_time, dtype=UTC_MICROS),
-                hit,
-            ]
-        )
-        level = pl.Series("trailing_level", self.trailing_level, nan_to_null=True)
-        context = pl.DataFrame([ids, hit.alias("trailing_hit"), peak.alias("trailing_peak"), level])
-        return state, context
+    def state(self, ids: npt.NDArray[Any]) -> ArrayTable:
+        """The stops as the next `TrailingState` keeps them (`STATE_SCHEMA`'s columns)."""
+        columns = {
+            "strategy_id": ids,
+            "armed": self.armed,
+            "peak_pnl": self.peak_pnl,
+            "breach_marks": self.breach_marks,
+            "breach_since": self.breach_since,
+            "last_mark_time": self.last_mark_time,
+            "hit": self.hit,
+        }
+        return ArrayTable(columns, ids.size, STATE_DTYPES)
+
+    def context(self, ids: npt.NDArray[Any]) -> ArrayTable:
+        """Rule 9's context (`v6.decisions.TRAILING_SCHEMA`'s columns)."""
+        columns = {
+            "strategy_id": ids,
+            "trailing_hit": self.hit,
+            "trailing_peak": self.peak_pnl,
+            "trailing_level": self.trailing_level,
+        }
+        return ArrayTable(columns, ids.size, {"strategy_id": pl.String()})
 
 
 def _times(values: npt.NDArray[Any]) -> TimeArray:

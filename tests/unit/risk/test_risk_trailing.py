@@ -69,7 +69,7 @@ def hit(updates: list[TrailingUpdate]) -> bool:
 
 def test_it_arms_at_the_activation_profit_and_trails_the_peak() -> None:
     updates = run([(50.0, 0), (60.0, 10), (150.0, 20), (120.0, 30)])
-    context = [u.context.row(0, named=True) for u in updates]
+    context = [u.context.frame.row(0, named=True) for u in updates]
 
     assert [c["trailing_level"] for c in context] == [
         None,
@@ -79,7 +79,7 @@ def test_it_arms_at_the_activation_profit_and_trails_the_peak() -> None:
     ]
     assert [c["trailing_peak"] for c in context] == [None, 60.0, 150.0, 150.0]
     assert not any(c["trailing_hit"] for c in context)
-    assert updates[-1].context.schema == TRAILING_SCHEMA
+    assert updates[-1].context.frame.schema == TRAILING_SCHEMA
 
 
 def test_three_consecutive_marks_at_or_below_the_level_hit_it() -> None:
@@ -125,7 +125,7 @@ def test_a_nan_profit_is_no_mark_like_a_null_one() -> None:
 
     assert nan[-1].state.frame.equals(null[-1].state.frame)
     assert nan[-1].state.frame.equals(state.frame)
-    assert nan[-1].context["trailing_peak"].item() == 150.0
+    assert nan[-1].context.frame["trailing_peak"].item() == 150.0
     assert not run([(math.nan, 0), (math.nan, 5)])[-1].state.frame["armed"].item()
 
 
@@ -134,7 +134,7 @@ def test_a_nan_max_profit_never_arms() -> None:
     update = MANAGER.update(TrailingState(), ArrayTable.of_frame(frame))
 
     assert not update.state.frame["armed"].item()
-    assert update.context["trailing_level"].is_null().all()
+    assert update.context.frame["trailing_level"].is_null().all()
 
 
 def test_a_state_with_nulls_reads_them_as_a_new_strategy_s() -> None:
@@ -145,7 +145,7 @@ def test_a_state_with_nulls_reads_them_as_a_new_strategy_s() -> None:
 
     for a, b in zip(from_nulls, fresh, strict=True):
         assert a.state.frame.equals(b.state.frame)
-        assert a.context.equals(b.context)
+        assert a.context.frame.equals(b.context.frame)
 
 
 def test_a_repeated_mark_counts_once() -> None:
@@ -156,7 +156,7 @@ def test_a_hit_stays_hit_while_the_strategy_is_in_the_book() -> None:
     updates = run([(150.0, 0), (80.0, 1), (80.0, 2), (80.0, 3), (190.0, 4)])
 
     assert hit(updates)
-    assert updates[-1].context["trailing_peak"].item() == 190.0
+    assert updates[-1].context.frame["trailing_peak"].item() == 190.0
 
 
 def test_it_never_arms_below_the_activation_profit() -> None:
@@ -223,7 +223,7 @@ def test_a_restart_from_the_record_continues_identically() -> None:
 
     for a, b in zip(straight, restarted, strict=True):
         assert a.state.frame.equals(b.state.frame)
-        assert a.context.equals(b.context)
+        assert a.context.frame.equals(b.context.frame)
     assert hit(straight)
 
 
