@@ -301,3 +301,15 @@ def test_records_are_written_over_zeros_grown_a_step_at_a_time(tmp_path: Path) -
     assert len(lines) == 9
     assert path.stat().st_size == len(lines[0]) + 1 + 2 * GROWTH_BYTES
     assert Journal(tmp_path).open({"run": "r"}) == {"time": "c3", "padding": big}
+
+
+def test_every_record_is_in_the_file_before_the_journal_is_closed(tmp_path: Path) -> None:
+    """What a killed process leaves: records reach the file as they are written."""
+    journal = Journal(tmp_path)
+    journal.open({"run": "r"})
+    journal.record_state(compact_json({"time": "t0", "value": 1}))
+    journal.record_clock({"time": "t1"})
+    lines = read_lines(tmp_path / JOURNAL_FILE)
+    journal.close()
+    assert [json.loads(line)["kind"] for line in lines] == ["header", "state", "clock"]
+    assert json.loads(lines[-1]) == {"kind": "clock", "seq": 2, "time": "t1"}
