@@ -146,18 +146,26 @@ AGREED: Final = Reconciliation((), (), (), ())
 """`reconcile`'s outcome when the broker `agrees` with the strategies."""
 
 
+def held_options(strategies: Iterable[Strategy]) -> dict[OptionContract, int]:
+    """Each option contract's quantity summed over the OPEN and CLOSING ``strategies``, those
+    whose legs cancel out left out (as the broker leaves out flat positions): what `agrees`
+    compares the broker's option positions with."""
+    expected = _local_quantities(s for s in strategies if s.status in _HELD)
+    return {c: total for c, holders in expected.items() if (total := sum(holders.values()))}
+
+
 def agrees(
-    strategies: Sequence[Strategy],
+    held: Mapping[OptionContract, int],
     positions: Iterable[Position],
     known_stock: Mapping[str, int],
 ) -> bool:
-    """Whether every option quantity at the broker is the local one (summed over the OPEN and
-    CLOSING strategies) and no stock position moved from ``known_stock``. Then `reconcile`
-    finds no conflict whatever the executions and open orders (they only explain or excuse a
-    difference): its outcome is `AGREED`."""
+    """Whether the broker's option positions are exactly ``held`` (`held_options` of the
+    strategies) and no stock position moved from ``known_stock``. Then `reconcile` finds no
+    conflict whatever the executions and open orders (they only explain or excuse a
+    difference): its outcome is `AGREED`. (One dictionary comparison: it reuses the hashes
+    the dictionaries keep, where looking up every contract would hash it anew.)"""
     options, stock = _broker_quantities(positions)
-    expected = _local_quantities(s for s in strategies if s.status in _HELD)
-    return not _discrepant(expected, options, ()) and not _stock_moved(stock, known_stock)
+    return options == held and not _stock_moved(stock, known_stock)
 
 
 def reconcile(

@@ -63,6 +63,7 @@ from v6.sync.reconcile import (
     BrokerBook,
     Reconciliation,
     agrees,
+    held_options,
     new_york_date,
     reconcile,
 )
@@ -230,6 +231,7 @@ class PositionSync:
         self._account: str | None = None
         self._positions: _SavedPositions | None = None
         self._live: list[Strategy] = []
+        self._held: tuple[Sequence[Strategy], dict[OptionContract, int]] = ((), {})
         self._legs = _Legs.of([], self._marks)
         self._dividends: pl.DataFrame | None = None
         self._stale_frames = True
@@ -437,7 +439,7 @@ class PositionSync:
                 c.symbol: p.quantity for c, p in saved.open.items() if isinstance(c, StockContract)
             }
             book = None
-            if not agrees(live, positions, known_stock):
+            if not agrees(self._held_options(live), positions, known_stock):
                 executions = await self._broker.executions()
                 book = BrokerBook(account, positions, executions, await self._broker.open_orders())
         except RetryableBrokerError as error:
@@ -449,6 +451,14 @@ class PositionSync:
         self._last_reconciled = now
         self._reconcile_requested = False
         return result
+
+    def _held_options(self, live: Sequence[Strategy]) -> dict[OptionContract, int]:
+        """`held_options` of the live strategies, computed again only when they changed."""
+        strategies, held = self._held
+        if live != strategies:
+            held = held_options(live)
+            self._held = (live, held)
+        return held
 
     async def _account_id(self, positions: Sequence[Position]) -> str:
         """The account, from its positions (the summary costs the broker a margin run)."""

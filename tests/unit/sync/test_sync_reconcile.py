@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,6 +28,7 @@ from v6.sync.reconcile import (
     LegFate,
     Reconciliation,
     agrees,
+    held_options,
     is_unmanaged,
     reconcile,
 )
@@ -316,7 +318,8 @@ def test_a_book_the_broker_agrees_with_reconciles_to_nothing_whatever_it_execute
         9, OrderSpec((OrderLeg(put(480), 1),), 1, limit_price=0.5), OrderStatus.SUBMITTED
     )
 
-    assert agrees(book, positions, {"SPY": 100, "QQQ": 0})
+    assert held_options(book) == {put(480): -1, put(460): 1}
+    assert agrees(held_options(book), positions, {"SPY": 100, "QQQ": 0})
     assert run(book, positions, unexplained, orders=[order], known_stock={"SPY": 100}) == AGREED
 
 
@@ -338,4 +341,14 @@ def test_a_book_the_broker_agrees_with_reconciles_to_nothing_whatever_it_execute
 def test_any_difference_in_quantities_disagrees(
     positions: list[Position], known_stock: dict[str, int]
 ) -> None:
-    assert not agrees([vertical("v1", put(480), put(470))], positions, known_stock)
+    assert not agrees(held_options([vertical("v1", put(480), put(470))]), positions, known_stock)
+
+
+def test_the_held_options_count_open_and_closing_strategies_only() -> None:
+    closing = dataclasses.replace(vertical("v2", put(470), put(460)), status=StrategyStatus.CLOSING)
+    legs = (Leg(put(450), -1), Leg(put(440), 1))
+    pending = Strategy("v3", StrategyKind.VERTICAL, legs, status=StrategyStatus.PENDING)
+
+    held = held_options([vertical("v1", put(480), put(470), units=2), closing, pending])
+
+    assert held == {put(480): -2, put(470): 1, put(460): 1}
