@@ -83,6 +83,7 @@ class EngineMetrics:
         )
         for event in ORDER_EVENTS:
             self._orders.labels(event=event)
+        self._by_component: dict[str, tuple[Gauge, Gauge]] = {}
 
     def observe_cycle(self, seconds: float) -> None:
         self._cycle.observe(seconds)
@@ -116,8 +117,20 @@ class EngineMetrics:
         self._trading.state(_member(TradingState, state, "set_trading"))
 
     def record_heartbeat(self, component: str, status: HealthStatus, at: datetime) -> None:
-        self._status.labels(component=component).set(STATUS_VALUES[status])
-        self._beat_time.labels(component=component).set(at.timestamp())
+        status_gauge, time_gauge = self._component_gauges(component)
+        status_gauge.set(STATUS_VALUES[status])
+        time_gauge.set(at.timestamp())
+
+    def _component_gauges(self, component: str) -> tuple[Gauge, Gauge]:
+        """A component's status and heartbeat-time gauges, looked up by label once (the
+        engine beats six components every cycle)."""
+        found = self._by_component.get(component)
+        if found is None:
+            found = self._by_component[component] = (
+                self._status.labels(component=component),
+                self._beat_time.labels(component=component),
+            )
+        return found
 
     def render(self) -> bytes:
         """The exposition text of every metric."""
