@@ -10,30 +10,47 @@ meanwhile; once the flush's commits landed the writer deletes the sealed segment
 A flush in the caller's thread clears the file instead. A new writer replays what a previous
 one left: the sealed segments, oldest first, then the file (see ``v6.store.writer``).
 
-A record is a header - magic, payload length, CRC-32 of the payload - and the payload: the
-rows as one Arrow IPC stream (which round-trips every Arrow type exactly), whose schema
-metadata names the table and its schema version. A record cut short by a kill, or a tail of
-zeros a machine crash left after the last sync, is the torn end of the log and is ignored;
-any other unreadable record raises ``WriteAheadLogError`` naming the file.
+A record is a header - magic, payload length, CRC-32 of the payload - and the payload, of
+one of two kinds (the magic says which):
+
+* Arrow rows: one Arrow IPC stream (which round-trips every Arrow type exactly), whose schema
+  metadata names the table and its schema version.
+* Plain rows (``v6.store.rows.PlainRows``, values of the few Python types ``check_rows``
+  lets through): a pickle of the table name, schema version, column names and value tuples,
+  read back by an unpickler that builds nothing but those types. It spares ``make_durable``
+  turning a handful of rows into Arrow, which costs far more per row than the one conversion
+  of all of them at the commit.
+
+A record cut short by a kill, or a tail of zeros a machine crash left after the last sync, is
+the torn end of the log and is ignored; any other unreadable record raises
+``WriteAheadLogError`` naming the file.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import os
+import pickle
 import struct
 import weakref
 import zlib
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from v6.durable import fsync_directory
 from v6.store.errors import WriteAheadLogError
+from v6.store.rows import PlainRows
 from v6.store.schemas import TableSpec
 
 WAL_DIR = "_wal"
 MAGIC = b"V6WA"
+"""A record of Arrow rows."""
+PLAIN_MAGIC = b"V6WP"
+"""A record of plain rows."""
 HEADER = struct.Struct("<4sII")
 """Magic, payload length, CRC-32 of the payload."""
 TABLE_KEY = b"v6.table"
@@ -42,11 +59,12 @@ VERSION_KEY = b"v6.schemaVersion"
 
 @dataclass(frozen=True)
 class WalRecord:
-    """Rows of one table: its name, the schema version they were written with."""
+    """Rows of one table: its name, the schema version they were written with, and the rows
+    (an Arrow table, or plain rows as dicts by column name)."""
 
     table: str
     version: int
-    rows: pa.Table
+    rows: pa.Table | list[dict[str, object]]
 
 
 class WriteAheadLog:
@@ -82,10 +100,13 @@ class WriteAheadLog:
         (a torn end is left out)."""
         return [record for path in (*self.sealed(), self.path) for record in read_records(path)]
 
-    def append(self, spec: TableSpec, rows: pa.Table) -> None:
+    def append(self, spec: TableSpec, rows: pa.Table | PlainRows) -> None:
         """Write a record of ``rows`` (not yet durable: see ``sync``)."""
-        payload = _encode(spec, rows)
-        record = HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+        if isinstance(rows, pa.Table):
+            magic, payload = MAGIC, _encode(spec, rows)
+        else:
+            magic, payload = PLAIN_MAGIC, _encode_plain(spec, rows)
+        record = HEADER.pack(magic, len(payload), zlib.crc32(payload)) + payload
         view = memoryview(record)
         while view:
             view = view[os.write(self._fd, view) :]
@@ -156,15 +177,20 @@ def _encode(spec: TableSpec, rows: pa.Table) -> bytes:
     return payload
 
 
+def _encode_plain(spec: TableSpec, rows: PlainRows) -> bytes:
+    return pickle.dumps((spec.name, spec.version, spec.column_names, rows), protocol=5)
+
+
 def read_records(path: Path) -> list[WalRecord]:
     data = path.read_bytes() if path.exists() else b""
     records, offset = [], 0
     while offset + HEADER.size <= len(data):
         magic, length, checksum = HEADER.unpack_from(data, offset)
         start, end = offset + HEADER.size, offset + HEADER.size + length
-        intact = magic == MAGIC and end <= len(data)
+        intact = magic in (MAGIC, PLAIN_MAGIC) and end <= len(data)
         if intact and zlib.crc32(data[start:end]) == checksum:
-            records.append(_decode(path, offset, data[start:end]))
+            decode = _decode if magic == MAGIC else _decode_plain
+            records.append(decode(path, offset, data[start:end]))
             offset = end
             continue
         if end >= len(data) or not data[offset:].strip(b"\0"):
@@ -193,3 +219,34 @@ def _decode(path: Path, offset: int, payload: bytes) -> WalRecord:
             f"{metadata!r}: expected its table name and schema version"
         )
     return WalRecord(table.decode(), int(version), rows.replace_schema_metadata(None))
+
+
+_PLAIN_TYPES = {
+    ("datetime", "datetime"): datetime.datetime,
+    ("datetime", "date"): datetime.date,
+    ("datetime", "timezone"): datetime.timezone,
+    ("datetime", "timedelta"): datetime.timedelta,
+    ("decimal", "Decimal"): decimal.Decimal,
+}
+"""What a pickle of plain rows may build besides built-in values (``timezone`` and
+``timedelta`` make the UTC of a timestamp)."""
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> type:
+        found = _PLAIN_TYPES.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a plain value type")
+        return found
+
+
+def _decode_plain(path: Path, offset: int, payload: bytes) -> WalRecord:
+    try:
+        table, version, names, rows = _PlainUnpickler(BytesIO(payload)).load()
+        dicts = [dict(zip(names, row, strict=True)) for row in rows]
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError) as error:
+        raise WriteAheadLogError(
+            f"write-ahead log {path}: the record at byte {offset} is not a record of plain "
+            f"rows (table, schema version, column names, value tuples): {error}"
+        ) from error
+    return WalRecord(table, version, dicts)

@@ -139,7 +139,7 @@ def test_rows_added_while_a_flush_commits_in_the_background_follow_it(
     assert writer.flush_if_due() == []  # one flush at a time: the first still commits
     assert writer.pending_rows == 5
     assert _sealed(location) == [f"{APP}.wal.1"]
-    assert [record.rows.num_rows for record in read_records(_log(location))] == [1, 2]
+    assert [len(record.rows) for record in read_records(_log(location))] == [1, 2]
 
     gate.open()
     flushed = writer.flush()
@@ -209,7 +209,7 @@ def test_after_a_failed_background_commit_the_next_flush_commits_every_row_in_or
 
     assert writer.pending_rows == 4
     writer.make_durable()
-    assert [record.rows.num_rows for record in read_records(_log(location))] == [1, 1]
+    assert [len(record.rows) for record in read_records(_log(location))] == [1, 1]
     flushed = writer.flush()
     assert sorted((f.table, f.rows) for f in flushed) == [
         ("position_snapshots", 2),

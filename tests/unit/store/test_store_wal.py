@@ -3,6 +3,8 @@ committed rows commits nothing, and an unreadable log is refused by name."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
 import zlib
 from dataclasses import replace
@@ -24,7 +26,8 @@ from v6.store import (
     WriteAheadLogError,
 )
 from v6.store.catalog import POSITION_SNAPSHOTS, STRATEGIES
-from v6.store.wal import HEADER, MAGIC, WriteAheadLog, read_records, wal_path
+from v6.store.rows import plain_to_table, plain_values, rows_to_table
+from v6.store.wal import HEADER, MAGIC, PLAIN_MAGIC, WriteAheadLog, read_records, wal_path
 
 T0 = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)
 APP = "engine"
@@ -100,7 +103,7 @@ def test_a_flush_empties_the_log(location: StoreLocation) -> None:
     assert _log(location).stat().st_size == 0
     writer.add(STRATEGIES, [_strategy("closing")])
     writer.make_durable()
-    assert [record.rows.num_rows for record in read_records(_log(location))] == [1]
+    assert [len(record.rows) for record in read_records(_log(location))] == [1]
 
 
 def test_a_torn_last_record_is_ignored(location: StoreLocation) -> None:
@@ -215,6 +218,33 @@ def test_every_column_of_every_table_round_trips_exactly(spec: TableSpec, tmp_pa
     assert record.rows.to_pylist() == rows.to_pylist()
 
 
+@pytest.mark.parametrize("spec", ALL_TABLES, ids=lambda spec: spec.name)
+def test_every_column_of_every_table_round_trips_exactly_as_plain_rows(
+    spec: TableSpec, tmp_path: Path
+) -> None:
+    full = {column.name: _sample(column.type) for column in spec.columns}
+    empty = {column.name: None if column.nullable else full[column.name] for column in spec.columns}
+    plain = plain_values(spec, [full, empty])
+    assert plain is not None
+    log = WriteAheadLog(tmp_path / "x.wal")
+    log.append(spec, plain)
+    [record] = read_records(log.path)
+    assert (record.table, record.version) == (spec.name, spec.version)
+    assert rows_to_table(spec, record.rows).equals(plain_to_table(spec, plain))
+    assert record.rows == [full, empty]
+
+
+def test_a_plain_record_that_builds_anything_but_plain_values_is_refused(
+    location: StoreLocation,
+) -> None:
+    payload = pickle.dumps(("strategies", 1, ("strategy_id",), [(os.getcwd,)]))
+    record = HEADER.pack(PLAIN_MAGIC, len(payload), zlib.crc32(payload)) + payload
+    _log(location).parent.mkdir(parents=True)
+    _log(location).write_bytes(record)
+    with pytest.raises(WriteAheadLogError, match=r"posix\.getcwd is not a plain value type"):
+        StoreWriter(location, APP)
+
+
 def test_an_app_id_that_is_not_a_file_name_is_refused(location: StoreLocation) -> None:
     with pytest.raises(ValueError, match=r"app id '\.\./x': expected letters, digits"):
         StoreWriter(location, "../x")
@@ -244,7 +274,7 @@ def test_rows_reach_the_log_at_make_durable_as_one_record_per_table(
     writer.add(POSITION_SNAPSHOTS, _snapshots(10))
     writer.make_durable()
 
-    records = [(r.table, r.rows.num_rows) for r in read_records(_log(location))]
+    records = [(r.table, len(r.rows)) for r in read_records(_log(location))]
     assert records == [("strategies", 2), ("position_snapshots", 2), ("position_snapshots", 1)]
     del writer
     StoreWriter(location, APP)
