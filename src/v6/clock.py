@@ -99,6 +99,8 @@ class SessionCalendar(Protocol):
 
 def require_utc(value: datetime, name: str) -> datetime:
     """``value`` in UTC; naive datetimes are rejected rather than guessed."""
+    if isinstance(value, datetime) and value.tzinfo is UTC:
+        return value
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} = {value!r}: expected a timezone-aware datetime")
     return value.astimezone(UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from v6.clock import NEW_YORK, LiveClock, ReplayClock, ReplaySession, SimClock
+from v6.clock import NEW_YORK, LiveClock, ReplayClock, ReplaySession, SimClock, require_utc
 
 START = datetime(2020, 3, 16, 13, 30, tzinfo=UTC)
 
@@ -251,3 +251,12 @@ def test_halting_a_replay_wakes_its_sleepers() -> None:
 def test_replay_rejects_datetimes_for_days() -> None:
     with pytest.raises(ValueError, match="replay_day"):
         ReplayClock(START, date(2026, 7, 15))  # type: ignore[arg-type]
+
+
+def test_require_utc_gives_utc_and_refuses_naive_times() -> None:
+    moment = datetime(2024, 3, 1, 15, 30, tzinfo=UTC)
+    assert require_utc(moment, "when") is moment
+    in_new_york = require_utc(moment.astimezone(NEW_YORK), "when")
+    assert (in_new_york, in_new_york.tzinfo) == (moment, UTC)
+    with pytest.raises(ValueError, match=r"when = .*timezone-aware"):
+        require_utc(moment.replace(tzinfo=None), "when")
