@@ -21,6 +21,7 @@ net improvement in proportion to its spread.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,16 +52,18 @@ class FillDecision:
 
 
 def combo_market(legs: Sequence[OrderLeg], quotes: Sequence[Quote]) -> ComboMarket | None:
-    """The market for one unit of ``legs``; None when a leg has no valid two-sided quote."""
-    if not all(quote.is_valid for quote in quotes):
+    """The market for one unit of ``legs``; None when a leg has no valid two-sided quote
+    (its mid is NaN)."""
+    mids = [quote.mid for quote in quotes]
+    if any(map(math.isnan, mids)):
         return None
     natural = mid = passive = 0.0
     available: int | None = None
-    for leg, quote in zip(legs, quotes, strict=True):
+    for leg, quote, leg_mid in zip(legs, quotes, mids, strict=True):
         buying = leg.ratio > 0
         natural += leg.ratio * (quote.ask if buying else quote.bid)
         passive += leg.ratio * (quote.bid if buying else quote.ask)
-        mid += leg.ratio * quote.mid
+        mid += leg.ratio * leg_mid
         shown = quote.ask_size if buying else quote.bid_size
         units = shown // abs(leg.ratio)
         available = units if available is None else min(available, units)

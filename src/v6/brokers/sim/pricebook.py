@@ -135,8 +135,9 @@ class PriceBook:
         if quote is None:
             self.add([contract])
             quote = self._quotes.get(contract)
-        if quote is not None and quote.is_valid:
-            return quote.mid
+        mid = math.nan if quote is None else quote.mid
+        if not math.isnan(mid):
+            return mid
         if isinstance(contract, StockContract):
             return self.spot(contract.symbol)
         return contract.intrinsic(self.spot(contract.underlying))
