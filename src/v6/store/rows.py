@@ -88,8 +88,8 @@ def rows_to_table(spec: TableSpec, rows: Iterable[Mapping[str, object]] | pa.Tab
         OverflowError,
     ) as error:
         raise ValueError(f"table {spec.name!r}: {error}") from error
-    for column in spec.columns:
-        nulls = table.column(column.name).null_count
+    for column, values in zip(spec.columns, table.columns, strict=True):
+        nulls = values.null_count
         if not column.nullable and nulls:
             raise ValueError(
                 f"table {spec.name!r}: column {column.name!r} has {nulls} null value(s): "

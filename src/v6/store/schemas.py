@@ -147,12 +147,12 @@ def _missing(wanted: Sequence[str], names: Sequence[str], what: str) -> list[str
 def conform(table: pa.Table, spec: TableSpec) -> pa.Table:
     """``table`` with exactly the spec's columns, in order and types: missing nullable columns
     (a table written by an older schema version) are filled with nulls."""
-    present = set(table.column_names)
+    present = dict(zip(table.column_names, table.columns, strict=True))
     arrays = []
     for column in spec.columns:
-        if column.name not in present:
+        values = present.get(column.name)
+        if values is None:
             arrays.append(pa.nulls(table.num_rows, column.type))
             continue
-        values = table.column(column.name)
         arrays.append(values if values.type == column.type else values.cast(column.type))
     return pa.Table.from_arrays(arrays, schema=spec.arrow_schema())
