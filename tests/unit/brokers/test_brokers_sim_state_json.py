@@ -4,6 +4,7 @@ text between records: what it writes must stay exactly what a full serialization
 from __future__ import annotations
 
 import json
+import operator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,3 +91,23 @@ def test_kept_json_is_kept_per_object_not_per_equal_value() -> None:
     assert kept.text(zero) == '{"value":0.0}'
     assert kept(other) == {"value": 2.5}
     assert calls == [zero, negative_zero, other]
+
+
+def test_kept_text_is_kept_while_every_field_is_the_very_same_object() -> None:
+    order = SimOrder(1, single(put(390), 1, 2, 1.00), OrderStatus.SUBMITTED)
+    calls: list[float] = []
+
+    def encode(kept: SimOrder) -> dict[str, Any]:
+        calls.append(kept.fill_value)
+        return codec.order_to_json(kept)
+
+    kept = codec.KeptText(encode, operator.attrgetter("fill_value", "filled", "status"))
+    first = kept(order)
+    assert kept(order) is first
+    order.fill_value = -0.0
+    assert '"fill_value":-0.0' in kept(order)
+    order.fill_value = 0.0
+    assert kept(order) == first
+    order.status = OrderStatus.FILLED
+    assert kept(order) == codec.compact_json(codec.order_to_json(order))
+    assert len(calls) == 4

@@ -8,6 +8,7 @@ UTC strings. The journal writes them as compact JSON text (``compact_json``).
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from v6.domain import Contract, OptionContract, StockContract
 
 Json = dict[str, Any]
 Frozen = TypeVar("Frozen")
+Mutable = TypeVar("Mutable")
 
 _COMPACT = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
@@ -87,6 +89,49 @@ def time_to_json(value: datetime) -> str:
 
 def time_from_json(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptText(Generic[Mutable]):
+    value: Mutable
+    fields: tuple[object, ...]
+    text: str
+
+
+class KeptText(Generic[Mutable]):
+    """``compact_json(encode(value))`` of mutable objects (orders), kept per object while each
+    of its ``fields`` still holds the very same object: every state journaled writes the
+    session's orders again, and most have not changed since the last record.
+
+    The same objects, not equal ones: equal values may still write different JSON (``0.0``
+    and ``-0.0``, ``1`` and ``True``). Each entry holds its object and the field values it was
+    written from, so no id is reused while kept; all are dropped when ``limit`` is reached."""
+
+    def __init__(
+        self,
+        encode: Callable[[Mutable], Json],
+        fields: Callable[[Mutable], tuple[object, ...]],
+        limit: int = 4_096,
+    ) -> None:
+        self._encode = encode
+        self._fields = fields
+        self._limit = limit
+        self._kept: dict[int, _KeptText[Mutable]] = {}
+
+    def __call__(self, value: Mutable) -> str:
+        current = self._fields(value)
+        found = self._kept.get(id(value))
+        if (
+            found is not None
+            and found.value is value
+            and all(map(operator.is_, found.fields, current))
+        ):
+            return found.text
+        if len(self._kept) >= self._limit:
+            self._kept.clear()
+        text = compact_json(self._encode(value))
+        self._kept[id(value)] = _KeptText(value, current, text)
+        return text
 
 
 def contract_to_json(contract: Contract) -> Json:

@@ -45,6 +45,7 @@ def execution_to_json(execution: ExecutionEvent) -> dict[str, Any]:
 
 
 _kept_execution_json = codec.KeptJson(execution_to_json)
+_kept_order_text = codec.KeptText(codec.order_to_json, _order_values)
 
 
 def _execution_from_json(data: dict[str, Any]) -> ExecutionEvent:
@@ -155,18 +156,24 @@ class ExchangeState:
         )
 
     def to_json(self) -> dict[str, Any]:
-        executions = [_kept_execution_json(e) for e in self.executions]
-        return {**self._json_but_executions(), "executions": executions}
+        return {
+            **self._json_before_orders(),
+            "orders": [codec.order_to_json(order) for order in self.orders.orders.values()],
+            **self._json_after_orders(),
+            "executions": [_kept_execution_json(e) for e in self.executions],
+        }
 
     def json_text(self) -> str:
-        """``codec.compact_json(self.to_json())``, with the text kept for each execution: a
-        third of a state is the session's executions, the very same ones state after state
-        (the journal writes this text)."""
-        head = codec.compact_json(self._json_but_executions())[:-1]
+        """``codec.compact_json(self.to_json())``, with the text kept for each execution and
+        each order that has not changed: the session's orders and executions are most of a
+        state, and mostly the same from one state to the next (the journal writes this)."""
+        before = codec.compact_json(self._json_before_orders())[:-1]
+        orders = ",".join(map(_kept_order_text, self.orders.orders.values()))
+        after = codec.compact_json(self._json_after_orders())[1:-1]
         executions = ",".join(map(_kept_execution_json.text, self.executions))
-        return f'{head},"executions":[{executions}]}}'
+        return f'{before},"orders":[{orders}],{after},"executions":[{executions}]}}'
 
-    def _json_but_executions(self) -> dict[str, Any]:
+    def _json_before_orders(self) -> dict[str, Any]:
         return {
             "time": codec.time_to_json(self.time),
             "market_time": codec.time_to_json(self.market_time),
@@ -175,7 +182,10 @@ class ExchangeState:
             "next_order_id": self.next_order_id,
             "next_exec_id": self.next_exec_id,
             "account": codec.account_to_json(self.account),
-            "orders": [codec.order_to_json(order) for order in self.orders.orders.values()],
+        }
+
+    def _json_after_orders(self) -> dict[str, Any]:
+        return {
             "fill_rng": self.fill_rng.bit_generator.state,
             "fault_rng": self.fault_rng.bit_generator.state,
             "quote_rng": self.quote_rng.bit_generator.state,
