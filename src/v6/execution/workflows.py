@@ -47,6 +47,7 @@ from v6.risk import BreakerStatus, FailureKind, RiskGate
 from v6.store import OrderRecord as StoredOrder
 from v6.store import OrderStatus as StoredStatus
 from v6.strategies import BuiltStrategy, EntrySignals, MarketFacts, StrategyBuilder
+from v6.strategies.chain import ChainReader
 
 log = logging.getLogger(__name__)
 
@@ -290,12 +291,15 @@ class EntryWorkflow:
         self._exits = ExitPlan.from_decisions(config.decisions)
         self._facts: dict[str, tuple[date, MarketFacts]] = {}
         self._retry_at: dict[tuple[str, str], datetime] = {}
+        self._readers: dict[str, ChainReader] = {}
+        """This run's chain reader per underlying: one cycle's builds read a quote once."""
 
     async def run(self, book: StrategyBook, gate: RiskGate, now: datetime) -> list[EntryAttempt]:
         """Try every template on every underlying once; returns the builds attempted."""
         if not _entries_possible(gate):
             return []
         attempts = []
+        self._readers = {}
         open_counts = book.open_counts()
         for template in self._templates:
             for symbol in template.underlyings:
@@ -332,7 +336,8 @@ class EntryWorkflow:
         strategy_id = strategy_id_for(template, symbol, now)
         if strategy_id in book.taken:
             return None
-        built = await self._builder.from_template(strategy_id, template, symbol)
+        reader = self._readers.setdefault(symbol, self._builder.reader())
+        built = await self._builder.from_template(strategy_id, template, symbol, reader=reader)
         if not isinstance(built, BuiltStrategy):
             self._retry_at[key] = now + REBUILD_AFTER
             return EntryAttempt(template.name, symbol, strategy_id, False, built.detail)

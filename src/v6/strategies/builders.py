@@ -119,12 +119,22 @@ class StrategyBuilder:
         self._tick = price_tick
         self._calendar = calendar if calendar is not None else nyse_calendar()
 
-    def _selector(self) -> ChainSelector:
-        reader = ChainReader(self._broker, self._clock)
+    def reader(self) -> ChainReader:
+        """A chain reader for builds to share (their ``reader``): the builds of one entry
+        cycle then ask for a chain or a quote once. Without one, each build reads afresh."""
+        return ChainReader(self._broker, self._clock)
+
+    def _selector(self, reader: ChainReader | None) -> ChainSelector:
+        reader = reader if reader is not None else self.reader()
         return ChainSelector(reader, self._config, self._calendar)
 
     async def from_template(
-        self, strategy_id: str, template: StrategyTemplate, symbol: str
+        self,
+        strategy_id: str,
+        template: StrategyTemplate,
+        symbol: str,
+        *,
+        reader: ChainReader | None = None,
     ) -> BuildResult:
         """The template's strategy on ``symbol``: its delta, wing width, DTE window, minimum
         credit and quantity."""
@@ -139,6 +149,7 @@ class StrategyBuilder:
                 dte=window,
                 min_credit_fraction=template.min_credit_fraction,
                 quantity=template.quantity,
+                reader=reader,
             )
         return await self.vertical(
             strategy_id,
@@ -149,6 +160,7 @@ class StrategyBuilder:
             dte=window,
             min_credit_fraction=template.min_credit_fraction,
             quantity=template.quantity,
+            reader=reader,
         )
 
     async def iron_condor(
@@ -161,10 +173,11 @@ class StrategyBuilder:
         dte: DteWindow,
         min_credit_fraction: float,
         quantity: int = 1,
+        reader: ChainReader | None = None,
     ) -> BuildResult:
         """Short put and call at ``short_delta``, long wings beyond them; the credit must be
         at least ``min_credit_fraction`` of the wider wing."""
-        selector = self._selector()
+        selector = self._selector(reader)
         view = await selector.view(symbol, dte)
         if isinstance(view, Miss):
             return _rejected(strategy_id, symbol, view)
@@ -201,6 +214,7 @@ class StrategyBuilder:
         quantity: int = 1,
         min_credit_fraction: float | None = None,
         max_debit_fraction: float | None = None,
+        reader: ChainReader | None = None,
     ) -> BuildResult:
         """A vertical whose anchor leg is at ``delta`` (see ``VerticalSpread``). A credit
         spread needs ``min_credit_fraction`` of its width as credit when given; a debit spread
@@ -212,7 +226,7 @@ class StrategyBuilder:
                 f"vertical {spread.value}: min_credit_fraction applies to credit spreads and "
                 "max_debit_fraction to debit spreads"
             )
-        selector = self._selector()
+        selector = self._selector(reader)
         view = await selector.view(symbol, dte)
         if isinstance(view, Miss):
             return _rejected(strategy_id, symbol, view)
@@ -241,6 +255,7 @@ class StrategyBuilder:
         quantity: int = 1,
         min_credit: float | None = None,
         max_debit: float | None = None,
+        reader: ChainReader | None = None,
     ) -> BuildResult:
         """A defined-risk strategy of one expiry from leg specifications; the ratios must be
         in lowest terms. ``min_credit`` / ``max_debit`` are per share."""
@@ -248,7 +263,7 @@ class StrategyBuilder:
             raise ValueError("custom strategy: expected at least one LegSpec")
         if min_credit is not None and max_debit is not None:
             raise ValueError("custom strategy: give min_credit or max_debit, not both")
-        selector = self._selector()
+        selector = self._selector(reader)
         view = await selector.view(symbol, dte)
         if isinstance(view, Miss):
             return _rejected(strategy_id, symbol, view)

@@ -26,14 +26,16 @@ from v6.domain import Contract, StockContract
 
 
 class ChainReader:
-    """One underlying's chain parameters, spot and chosen quotes, read through the port.
+    """Chain parameters, spots and chosen quotes, read through the port.
 
-    Quotes are cached for the reader's life (one build), so a contract is asked for once.
+    What it read is kept for the reader's life - one build, or the builds of one entry cycle
+    (``StrategyBuilder.reader``) - so a chain or a contract is asked for once in it.
     """
 
     def __init__(self, broker: PacedBroker, clock: Clock) -> None:
         self._broker = broker
         self._clock = clock
+        self._chains: dict[str, OptionChainParams] = {}
         self._quotes: dict[Contract, Quote] = {}
         self._unlisted: set[Contract] = set()
 
@@ -42,7 +44,10 @@ class ChainReader:
         return self._clock.now()
 
     async def chain(self, symbol: str) -> OptionChainParams:
-        return await self._broker.option_chain(symbol)
+        chain = self._chains.get(symbol)
+        if chain is None:
+            chain = self._chains[symbol] = await self._broker.option_chain(symbol)
+        return chain
 
     async def spot(self, symbol: str) -> float | None:
         """The underlying's mid, or None without a valid quote."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from v6.config.broker import BrokerConfig, SimConfig
 from v6.config.decisions import DecisionsConfig
 from v6.config.execution import SelectionConfig
 from v6.config.strategies import DEFAULT_TEMPLATES, StrategyKind, StrategyTemplate
-from v6.domain import IntentKind, OptionContract, Right
+from v6.domain import Contract, IntentKind, OptionContract, Right
 from v6.domain import StrategyKind as Kind
 from v6.market.simulated import SimulatedMarket
 from v6.strategies.builders import LegSpec, StrategyBuilder, VerticalSpread
@@ -330,5 +330,32 @@ def test_templates_build_their_kind() -> None:
         assert isinstance(built, BuiltStrategy), built
         assert {leg.contract.right for leg in built.strategy.legs} == {Right.CALL}
         assert built.limit_price == -1.00
+
+    run(scenario())
+
+
+def test_builds_sharing_a_reader_build_the_same_and_ask_for_each_quote_once() -> None:
+    async def scenario() -> None:
+        sim = await at_ten(CALM)
+        paced_builder = builder(sim)
+        alone = [await paced_builder.from_template("s1", t, "SPY") for t in DEFAULT_TEMPLATES]
+        asked: list[Contract] = []
+        snapshot = sim.broker.snapshot_quotes
+
+        async def counted(contracts: Sequence[Contract]) -> tuple[Quote, ...]:
+            asked.extend(contracts)
+            return await snapshot(contracts)
+
+        sim.broker.snapshot_quotes = counted  # type: ignore[method-assign]
+        reader = paced_builder.reader()
+        shared = [
+            await paced_builder.from_template("s1", t, "SPY", reader=reader)
+            for t in DEFAULT_TEMPLATES
+        ]
+        assert all(isinstance(b, BuiltStrategy) for b in [*alone, *shared])
+        assert [(b.strategy, b.quotes) for b in shared if isinstance(b, BuiltStrategy)] == [
+            (b.strategy, b.quotes) for b in alone if isinstance(b, BuiltStrategy)
+        ]
+        assert len(asked) == len(set(asked)), "no contract asked for twice"
 
     run(scenario())
