@@ -140,6 +140,24 @@ def test_on_s3_make_durable_commits_what_is_buffered(location: StoreLocation) ->
     assert Store(location).strategies.live() == [_condor("ic-1")]
 
 
+def test_on_s3_a_due_flush_commits_in_the_background(location: StoreLocation) -> None:
+    now = [0.0]
+    store = Store(
+        location, "engine", WriterSettings(flush_interval_seconds=5), clock=lambda: now[0]
+    )
+    store.strategies.save([_condor("ic-1")], at=T0)
+    now[0] = 5.0
+    assert store.flush_if_due() == []
+    closing = _condor("ic-1").transition_to(StrategyStatus.CLOSING, T0 + timedelta(minutes=5))
+    store.strategies.save([closing], at=T0 + timedelta(minutes=5))
+    flushed = store.flush()
+    assert [(f.table, f.rows) for f in flushed if f.table == "strategies"] == [
+        ("strategies", 1),
+        ("strategies", 1),
+    ]
+    assert Store(location).strategies.live() == [closing]
+
+
 def test_maintenance_on_s3(location: StoreLocation) -> None:
     store = Store(location, "engine")
     for minute in range(3):
