@@ -300,6 +300,9 @@ class EntryWorkflow:
             return []
         attempts = []
         self._readers = {}
+        # Counted once: an attempt changes only the count of its template and symbol (its
+        # strategy id names both), which this run asks no more (a symbol listed twice finds
+        # the strategy id of this minute taken).
         open_counts = book.open_counts()
         for template in self._templates:
             for symbol in template.underlyings:
@@ -308,11 +311,9 @@ class EntryWorkflow:
                     attempt = await self._try(template, symbol, open_count, book, gate, now)
                 except RetryableBrokerError as error:
                     log.info("entry %s on %s postponed: %s", template.name, symbol, error)
-                    open_counts = book.open_counts()
                     continue
                 if attempt is not None:
                     attempts.append(attempt)
-                    open_counts = book.open_counts()  # a build may have changed the book
         return attempts
 
     async def _try(
@@ -330,8 +331,7 @@ class EntryWorkflow:
         if open_count >= template.max_concurrent_per_symbol or now < self._retry_at.get(key, now):
             return None
         facts = await self._daily_facts(symbol, now)
-        signal = self._signals.evaluate(template, symbol, now, facts, open_count=open_count)
-        if not signal.passed:
+        if not self._signals.passes(template, symbol, now, facts, open_count=open_count):
             return None
         strategy_id = strategy_id_for(template, symbol, now)
         if strategy_id in book.taken:

@@ -116,6 +116,11 @@ class DayChecks:
     def made_from(self, day: date, template: StrategyTemplate, facts: MarketFacts) -> bool:
         return self.day == day and self.template is template and self.facts is facts
 
+    @property
+    def passed(self) -> bool:
+        checks = (self.enabled, self.session, self.iv_rank, self.trend, self.dte, self.event)
+        return all(check.passed for check in checks)
+
 
 @dataclass(frozen=True, slots=True)
 class EntrySignal:
@@ -248,6 +253,25 @@ class EntrySignals:
         )
         return EntrySignal(template.name, symbol, now, checks, daily.expiry)
 
+    def passes(
+        self,
+        template: StrategyTemplate,
+        symbol: str,
+        now: datetime,
+        facts: MarketFacts,
+        *,
+        open_count: int,
+    ) -> bool:
+        """``evaluate(...).passed`` without the explanations: what the entry workflow asks
+        every cycle (the day's checks are kept; only the window and the count are new)."""
+        if open_count >= template.max_concurrent_per_symbol:
+            return False
+        day = _new_york_day(now)
+        if not self._day_checks(template, symbol, day, facts).passed:
+            return False
+        window = self._window_of(template, day)
+        return window is not None and window.opens <= now <= window.closes
+
     def _day_checks(
         self, template: StrategyTemplate, symbol: str, day: date, facts: MarketFacts
     ) -> DayChecks:
@@ -281,15 +305,18 @@ class EntrySignals:
         return CheckResult(SignalCheck.SESSION, True, f"{day} is a full session")
 
     def _entry_window(self, template: StrategyTemplate, now: datetime, day: date) -> CheckResult:
-        key = (day, template.entry_after_open_minutes, template.entry_before_close_minutes)
-        if key not in self._windows:
-            self._windows[key] = self._window(*key)
-        window = self._windows[key]
+        window = self._window_of(template, day)
         if window is None:
             return CheckResult(SignalCheck.ENTRY_WINDOW, False, "no session today")
         inside = window.opens <= now <= window.closes
         detail = f"{_clock_time(now)} {'inside' if inside else 'outside'} {window.text}"
         return CheckResult(SignalCheck.ENTRY_WINDOW, inside, detail)
+
+    def _window_of(self, template: StrategyTemplate, day: date) -> EntryWindow | None:
+        key = (day, template.entry_after_open_minutes, template.entry_before_close_minutes)
+        if key not in self._windows:
+            self._windows[key] = self._window(*key)
+        return self._windows[key]
 
     def _window(self, day: date, after_open: int, before_close: int) -> EntryWindow | None:
         """``day``'s entry window, ``after_open`` minutes after the open to ``before_close``

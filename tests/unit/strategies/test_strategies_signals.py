@@ -198,3 +198,29 @@ def test_one_checker_asked_again_and_again_answers_as_a_fresh_one() -> None:
         assert result == fresh
         verdicts.append(result.passed)
     assert verdicts == [False, True, False, True, False, False, False, False]
+
+
+def test_passes_answers_as_the_full_verdict() -> None:
+    checker = EntrySignals(SignalConfig(), EventRule())
+    saturday, closes = date(2023, 9, 16), (440.0,) * 60
+    asked = [
+        (template, moment, market, open_count)
+        for template in (CONDOR, BULL_PUT, BEAR_CALL, CONDOR.model_copy(update={"enabled": False}))
+        for moment in (
+            new_york(DAY, 9, 40),
+            new_york(DAY, 9, 45),
+            new_york(DAY, 15, 45),
+            new_york(DAY, 15, 50),
+            new_york(HALF_DAY, 11),
+            new_york(saturday, 11),
+        )
+        for market in (facts(), facts(rank=5.0), facts(spot=430.0, closes=closes))
+        for open_count in (0, 1)
+    ]
+    answers = []
+    for template, moment, market, open_count in asked:
+        answer = checker.passes(template, "SPY", moment, market, open_count=open_count)
+        assert answer == verdict(template, moment, market, open_count=open_count).passed
+        answers.append(answer)
+    assert True in answers
+    assert False in answers
