@@ -26,6 +26,8 @@ keeps); the moving average uses closes before today. Both come from the shipped 
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -164,8 +166,7 @@ def iv_rank(current: float, history: Sequence[float]) -> float | None:
 def vix_iv_rank(day: date, lookback_sessions: int) -> float | None:
     """IV rank of the last VIX close before ``day`` within the ``lookback_sessions`` closes
     before ``day``."""
-    start = day - timedelta(days=round(lookback_sessions * CALENDAR_DAYS_PER_SESSION) + 7)
-    closes = load_vix(start, day - timedelta(days=1))["close"].drop_nulls().to_list()
+    closes = _closes_between(_vix_closes(), _window_start(day, lookback_sessions), day)
     window = closes[-lookback_sessions:]
     return iv_rank(window[-1], window) if window else None
 
@@ -185,9 +186,37 @@ def closes_before(symbol: str, day: date, sessions: int = MAX_TREND_SESSIONS) ->
     (empty for a symbol without shipped history)."""
     if symbol not in available_symbols():
         return ()
-    start = day - timedelta(days=round(sessions * CALENDAR_DAYS_PER_SESSION) + 7)
-    closes: list[float] = load_daily_bars(symbol, start, day - timedelta(days=1))["close"].to_list()
-    return tuple(closes[-sessions:])
+    return _closes_between(_daily_closes(symbol), _window_start(day, sessions), day)[-sessions:]
+
+
+Closes = tuple[tuple[date, ...], tuple[float, ...]]
+"""A shipped series' dates (ascending) and closes (the nulls left out)."""
+
+
+@functools.cache
+def _daily_closes(symbol: str) -> Closes:
+    """The shipped daily closes of ``symbol``, read once: the shipped history is fixed, and
+    every session's entry facts look into it."""
+    bars = load_daily_bars(symbol).drop_nulls("close")
+    return tuple(bars["date"].to_list()), tuple(bars["close"].to_list())
+
+
+@functools.cache
+def _vix_closes() -> Closes:
+    """The shipped VIX closes, read once (as ``_daily_closes``)."""
+    vix = load_vix().drop_nulls("close")
+    return tuple(vix["date"].to_list()), tuple(vix["close"].to_list())
+
+
+def _window_start(day: date, sessions: int) -> date:
+    """The first calendar day of the span searched for ``sessions`` closes before ``day``."""
+    return day - timedelta(days=round(sessions * CALENDAR_DAYS_PER_SESSION) + 7)
+
+
+def _closes_between(series: Closes, start: date, end: date) -> tuple[float, ...]:
+    """The closes dated from ``start`` up to, not including, ``end``."""
+    dates, closes = series
+    return closes[bisect.bisect_left(dates, start) : bisect.bisect_left(dates, end)]
 
 
 class EntrySignals:

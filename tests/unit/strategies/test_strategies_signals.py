@@ -224,3 +224,19 @@ def test_passes_answers_as_the_full_verdict() -> None:
         answers.append(answer)
     assert True in answers
     assert False in answers
+
+
+@pytest.mark.parametrize(
+    "day", [date(1993, 2, 10), date(2008, 10, 10), DAY, date(2026, 1, 1), date(2030, 1, 1)]
+)
+def test_closes_and_vix_rank_read_the_shipped_history_as_its_loaders_do(day: date) -> None:
+    """Each read picks from the series read once what the loaders return for its range."""
+    for sessions in (1, 50, 400):
+        start = day - timedelta(days=round(sessions * 1.6) + 7)
+        bars = load_daily_bars("SPY", start, day - timedelta(days=1))
+        assert closes_before("SPY", day, sessions) == tuple(bars["close"].to_list()[-sessions:])
+        vix = load_vix(start, day - timedelta(days=1))["close"].drop_nulls().to_list()
+        window = vix[-sessions:]
+        expected = iv_rank(window[-1], window) if window else None
+        assert vix_iv_rank(day, sessions) == expected
+    assert closes_before("XYZ", day) == ()
