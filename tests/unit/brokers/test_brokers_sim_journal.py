@@ -313,3 +313,18 @@ def test_every_record_is_in_the_file_before_the_journal_is_closed(tmp_path: Path
     journal.close()
     assert [json.loads(line)["kind"] for line in lines] == ["header", "state", "clock"]
     assert json.loads(lines[-1]) == {"kind": "clock", "seq": 2, "time": "t1"}
+
+
+def test_a_cancel_requested_before_a_restart_applies_after_it(tmp_path: Path) -> None:
+    sim, _ = open_fake(market(), data_dir=tmp_path)
+    order = sim.exchange.place_order(single(put(390), 1, 1, 0.05))
+    sim.exchange.request_cancel(order.order_id)
+    sim.exchange.close()
+    resumed, _ = open_fake(market(), data_dir=tmp_path)
+    waiting = resumed.exchange.order(order.order_id)
+    assert waiting is not None
+    assert waiting.status is OrderStatus.PENDING_CANCEL
+    resumed.exchange.advance_to(resumed.exchange.now + timedelta(seconds=10))
+    cancelled = resumed.exchange.order(order.order_id)
+    assert cancelled is not None
+    assert cancelled.status is OrderStatus.CANCELLED

@@ -49,6 +49,12 @@ class RequestDesk:
 
     def __init__(self, exchange: SimExchange) -> None:
         self._exchange = exchange
+        self._cancels_waiting = any(
+            o.cancel_requested for o in exchange.state.orders.orders.values()
+        )
+        """Whether an order may be waiting for its cancel (set by ``cancel``, cleared when
+        the cancels are applied): the clock asks to apply them at every advance, and rarely
+        is there one."""
 
     def place(
         self,
@@ -177,7 +183,7 @@ class RequestDesk:
         elif order.status is OrderStatus.PRE_SUBMITTED:
             self._cancel_now(order)
         elif not order.cancel_requested:
-            order.cancel_requested = True
+            order.cancel_requested = self._cancels_waiting = True
             order.status = OrderStatus.PENDING_CANCEL
             exchange.report(order)
         return order
@@ -220,6 +226,9 @@ class RequestDesk:
 
     def apply_requests(self) -> bool:
         """Apply the cancels waiting since before this step; True when there was one."""
+        if not self._cancels_waiting:
+            return False
+        self._cancels_waiting = False
         exchange = self._exchange
         applied = False
         for order in exchange.state.orders.orders.values():
