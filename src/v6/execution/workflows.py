@@ -134,11 +134,12 @@ class StrategyBook:
     def open_counts(self) -> Counter[tuple[str, str]]:
         """Live strategies per (template, symbol) of the single-underlying ones the entry
         workflow opened."""
-        return Counter(
-            (template_of(s.strategy_id), s.underlyings[0])
-            for s in self.live.values()
-            if len(s.underlyings) == 1
-        )
+        counts: Counter[tuple[str, str]] = Counter()
+        for strategy in self.live.values():
+            underlyings = strategy.underlyings
+            if len(underlyings) == 1:
+                counts[template_of(strategy.strategy_id), underlyings[0]] += 1
+        return counts
 
     def apply(self, report: ExecutionReport, gate: RiskGate, now: datetime) -> None:
         """Move the report's strategy on (see the module docstring)."""
