@@ -8,6 +8,7 @@ again (a late status or message changes their record)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from v6.brokers.events import ExecutionEvent
@@ -33,6 +34,8 @@ class TicketDesk:
         self._live: dict[str, Ticket] = {}
         """The tickets not DONE, in the order they were opened (as in ``tickets``)."""
         self._position: dict[str, int] = {}
+        """Key -> when its ticket was (last) opened, counting 0, 1, ...: ``_live``'s order."""
+        self._opened = itertools.count()
         self._ended: dict[int, Ticket] = {}
         """Order id -> its DONE ticket."""
         self.book = ReportBook()
@@ -73,7 +76,7 @@ class TicketDesk:
     def _add(self, ticket: Ticket) -> None:
         self.tickets[ticket.key] = ticket
         self._live[ticket.key] = ticket
-        self._position.setdefault(ticket.key, len(self._position))
+        self._position[ticket.key] = next(self._opened)
 
     def discard(self, key: str) -> None:
         """Forget a ticket whose request could not be submitted."""
@@ -147,9 +150,11 @@ class TicketDesk:
         made (the others would make the same record but for its time, which is not noted), in
         the order the tickets were opened. An ended ticket's spec and notes no longer change:
         only the broker can move its record."""
-        late = (self._ended.get(order_id) for order_id in self.tracker.take_touched())
-        candidates = [*self._live.values(), *(t for t in late if t is not None)]
-        candidates.sort(key=lambda t: self._position[t.key])
+        ended = (self._ended.get(order_id) for order_id in self.tracker.take_touched())
+        late = [ticket for ticket in ended if ticket is not None]
+        candidates = list(self._live.values())  # in the order they were opened
+        if late:
+            candidates = sorted([*candidates, *late], key=lambda t: self._position[t.key])
         for ticket in candidates:
             order_id = ticket.order_id
             if order_id is None:

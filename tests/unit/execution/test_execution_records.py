@@ -208,3 +208,32 @@ def test_the_desk_notes_a_record_each_time_its_ticket_state_notes_or_messages_mo
     assert late.message is not None
     assert late.message.endswith("[202 warning] Order Canceled - reason:"), "after the end too"
     assert collected() == ()
+
+
+def test_the_desk_notes_records_in_the_order_their_tickets_were_opened() -> None:
+    """Live tickets come in their opening order; an ended one the broker spoke of again
+    takes its opening place among them."""
+    desk = TicketDesk(SimClock(NOW), dry_run=False)
+
+    def placed(order_id: int, ref: str) -> OrderState:
+        at_broker = OrderState(order_id, replace(SPREAD, order_ref=ref), OrderStatus.SUBMITTED)
+        desk.placed_ticket(at_broker, OrderRole.WALKED, 1, IntentKind.OPEN)
+        return at_broker
+
+    first, second = placed(1, "a:open:1"), placed(2, "b:open:1")
+    desk.done(desk.tickets["a:open:1"], Outcome.CANCELLED, "cancelled", first)
+    third = placed(3, "c:open:1")
+    desk.book.take_records()
+    desk.tracker.apply(
+        [
+            OrderStatusEvent(NOW, replace(third, filled=1)),
+            OrderStatusEvent(NOW, replace(second, filled=1)),
+            ErrorEvent(NOW, 202, "Order Canceled - reason:", 1),
+        ]
+    )
+    desk.collect_records()
+    assert [r.order_ref for r in desk.book.take_records()] == ["a:open:1", "b:open:1", "c:open:1"]
+    desk.tracker.apply([OrderStatusEvent(NOW, replace(third, filled=2))])
+    desk.tracker.apply([OrderStatusEvent(NOW, replace(second, filled=2))])
+    desk.collect_records()
+    assert [r.order_ref for r in desk.book.take_records()] == ["b:open:1", "c:open:1"]
