@@ -15,6 +15,7 @@ that already hold Greeks in the units they want (e.g. IB's model Greeks, which a
 per vol point).
 """
 
+import math
 from dataclasses import dataclass
 
 from v6.domain._checks import require_finite
@@ -39,6 +40,9 @@ class Greeks:
     rho: float = 0.0
 
     def __post_init__(self) -> None:
+        values = (self.delta, self.gamma, self.theta, self.vega, self.rho)
+        if all(type(value) is float for value in values) and math.isfinite(sum(values)):
+            return  # finite floats already: the usual case (a market step makes thousands)
         for name in ("delta", "gamma", "theta", "vega", "rho"):
             value = require_finite(getattr(self, name), f"Greeks.{name}", InvalidGreeksError)
             object.__setattr__(self, name, float(value))
