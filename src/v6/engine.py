@@ -70,7 +70,7 @@ from v6.risk import RiskEvent, RiskGate, TradingState, TrailingStopManager
 from v6.risk.persistence import CycleRecorder, RiskState, restore
 from v6.store import AccountSnapshot, Command, CommandStatus, HealthStatus, Store
 from v6.strategies import EntrySignals, StrategyBuilder
-from v6.sync import PositionSync
+from v6.sync import PositionSync, SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -368,7 +368,7 @@ class TradingEngine:
         cancelled: one timer for the run, not a task per wait."""
         while True:
             await asyncio.sleep(WAIT_BEAT_SECONDS)
-            self._heartbeats(self.parts.clock.now(), ())
+            self._heartbeats(self.parts.clock.now(), (), self.parts.sync.status())
 
     async def _timed(self, stage: str, awaitable: Awaitable[None]) -> None:
         started = time.perf_counter()
@@ -402,7 +402,7 @@ class TradingEngine:
         stats.entries_sent += sum(a.entered for a in attempts)
         stats.entries_refused += sum(not a.entered for a in attempts)
         tick = self._lap("entries", tick)
-        self._persist(now, reports, decided, acted)
+        self._persist(now, reports, decided, acted, synced.status)
         await parts.alerts.notify_pending()
         tick = self._lap("persist", tick)
         await self._commands(now)
@@ -497,6 +497,7 @@ class TradingEngine:
         reports: tuple[ExecutionReport, ...],
         decided: CycleDecisions | None,
         acted: list[Decision],
+        status: SyncStatus,
     ) -> None:
         parts = self.parts
         store = parts.store
@@ -509,16 +510,19 @@ class TradingEngine:
         events = (*parts.gate.take_events(), *self._monitor_events)
         self._monitor_events = ()
         parts.recorder.record(now, decided, events, parts.risk)
-        self._heartbeats(now, reports)
+        self._heartbeats(now, reports, status)
         if changed or reports:
             store.make_durable()
         store.flush_if_due()
 
-    def _heartbeats(self, now: datetime, reports: tuple[ExecutionReport, ...]) -> None:
+    def _heartbeats(
+        self, now: datetime, reports: tuple[ExecutionReport, ...], status: SyncStatus
+    ) -> None:
         """One heartbeat per component through the HealthMonitor: the health table (with the
-        numbers the dashboard's Health page reads), the /metrics gauges and /readyz."""
+        numbers the dashboard's Health page reads), the /metrics gauges and /readyz.
+        ``status`` is the sync layer's (the cycle's own, or taken now between cycles)."""
         parts = self.parts
-        health, status = parts.health, parts.sync.status()
+        health = parts.health
         rejected = sum(r.outcome.value == "rejected" for r in reports)
         filled = sum(r.outcome.value == "filled" for r in reports)
         connected = parts.broker.is_connected
