@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
@@ -38,9 +38,10 @@ class DecisionRepository(Repository):
         (`CycleDecisions.triggered`), the deciding rule included."""
         deciding = list(decided)
         _check_one_deciding(deciding)
+        dates: dict[datetime, date] = {}
         rows = [
-            *(_decision_row(decision, True) for decision in deciding),
-            *(_decision_row(decision, False) for decision in triggered),
+            *(_decision_row(decision, True, dates) for decision in deciding),
+            *(_decision_row(decision, False, dates) for decision in triggered),
         ]
         self._write(DECISIONS, rows)
 
@@ -188,9 +189,14 @@ def _history_order(recorded: RecordedDecision) -> tuple[datetime, str, bool, int
     )
 
 
-def _decision_row(decision: Decision, deciding: bool) -> Row:
+def _decision_row(decision: Decision, deciding: bool, dates: dict[datetime, date]) -> Row:
+    """The row of ``decision``; ``dates`` keeps the trade date of each evaluation time (a
+    cycle's decisions share one)."""
+    day = dates.get(decision.at)
+    if day is None:
+        day = dates[decision.at] = trade_date(decision.at)
     return {
-        "trade_date": trade_date(decision.at),
+        "trade_date": day,
         "at": decision.at,
         "strategy_id": decision.strategy_id,
         "rule": decision.rule,
