@@ -43,7 +43,7 @@ sync worker and the strategy builder; a request waits on the clock for its token
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from datetime import timedelta
 
 from v6.brokers.errors import (
@@ -234,10 +234,11 @@ class OrderEngine:
         stream = self._require_started()
         self._desk.tracker.apply(stream.drain())
         for ticket in self._desk.live():
-            if ticket.phase is Phase.DONE:
+            step = self._step(ticket)
+            if step is None:
                 continue
             try:
-                await self._advance(ticket)
+                await step
             except RetryableBrokerError as error:
                 ticket.notes.append(f"retrying after: {error}")
         self._desk.collect_records()
@@ -375,16 +376,28 @@ class OrderEngine:
 
     # -- each cycle -------------------------------------------------------------------------
 
-    async def _advance(self, ticket: Ticket) -> None:
+    def _step(self, ticket: Ticket) -> Coroutine[None, None, None] | None:
+        """What ``ticket`` does this poll; None when it only waits for the broker: ended, or
+        a resting order whose state has not ended and that no order-ending code touched."""
         if ticket.phase is Phase.NEW:
-            await self._send(ticket)
-            return
+            return self._send(ticket)
         if ticket.phase is Phase.WAITING:
-            await self._advance_waiting(ticket)
-            return
-        if ticket.order_id is None:
-            return
-        state = await self._current_state(ticket.order_id)
+            return self._advance_waiting(ticket)
+        order_id = ticket.order_id
+        if ticket.phase is Phase.DONE or order_id is None:
+            return None
+        tracker = self._desk.tracker
+        state = tracker.state(order_id)
+        if (state is not None and state.is_done) or tracker.ending_code(order_id) is not None:
+            return self._settle(ticket, order_id)
+        if ticket.role in WALKING_ROLES and ticket.request is not None:
+            return self._walk(ticket)
+        return None
+
+    async def _settle(self, ticket: Ticket, order_id: int) -> None:
+        """Finish a ticket whose order ended (or walk on, when the broker still lists an
+        order an ending code was reported for)."""
+        state = await self._current_state(order_id)
         if state is not None and state.is_done:
             await self._finish(ticket, state)
         elif ticket.role in WALKING_ROLES and ticket.request is not None:
