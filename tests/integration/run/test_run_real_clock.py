@@ -133,8 +133,11 @@ def outcome(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         run.wait_for_line("Health: http://127.0.0.1")
         healthz = run.get("/healthz")
         opened = run.wait_for_line("session open until")
-        run.wait_for_line("market closed; the next session opens", after=opened)
+        closed = run.wait_for_line("market closed; the next session opens", after=opened)
         readyz = run.get("/readyz")
+        # The close is announced on real time, maybe before the engine's own cycle at the
+        # close: stopping once the next session opens leaves the closed stretch's cycles in.
+        run.wait_for_line("session open until", after=closed)
         code = run.stop(request.param)
     finally:
         run.kill()
