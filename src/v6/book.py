@@ -48,8 +48,8 @@ import numpy.typing as npt
 import polars as pl
 
 from v6.domain import PayoffUndefinedError, Strategy, StrategyStatus
-from v6.legs import Legs, floats, ratio
-from v6.table import ArrayTable, Column, as_series
+from v6.legs import Legs, ratio
+from v6.table import ArrayTable, Column, as_array, as_series
 
 UTC_MICROS: Final = pl.Datetime("us", "UTC")
 
@@ -324,7 +324,7 @@ def summarize(
 def _strategy_columns(legs: Legs) -> dict[str, Column]:
     """STRATEGY_COLUMNS of ``legs``, in their order."""
     groups, book = legs.groups, legs.book
-    premium = floats(book["entry_premium"])[groups.starts]
+    premium = as_array(book["entry_premium"])[groups.starts]
     units = book["units"].to_numpy()[groups.starts]
     entry_credit = premium * units * legs.multiplier[groups.starts]
     value = groups.total(legs.value)

@@ -25,6 +25,7 @@ import numpy.typing as npt
 import polars as pl
 
 from v6.domain.greeks import DAYS_PER_YEAR, PERCENT
+from v6.table import as_array
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -34,16 +35,6 @@ DateArray = npt.NDArray[np.datetime64]
 Column = TypeVar("Column", bound=npt.NDArray[Any])
 
 _DAY: Final = np.timedelta64(1, "D")
-
-
-def floats(column: pl.Series) -> FloatArray:
-    """A numeric column as floats, null (and NaN) as NaN."""
-    return column.to_numpy().astype(np.float64, copy=False)
-
-
-def flags(column: pl.Series) -> BoolArray:
-    """A boolean column, null as false (with nulls, polars hands out Python objects)."""
-    return column.to_numpy().astype(np.bool_, copy=False)
 
 
 def days_from(dates: DateArray, today: date) -> FloatArray:
@@ -82,9 +73,6 @@ class Groups:
     def first_of(self, column: pl.Series) -> pl.Series:
         """A book column's value on each strategy's first leg."""
         return column.filter(self.leading)
-
-    def first(self, values: Column) -> Column:
-        return values[self.starts]  # type: ignore[return-value]
 
     def min(self, values: Column) -> Column:
         return np.fmin.reduceat(values, self.starts) if self.count else values[:0]  # type: ignore[return-value]
@@ -149,11 +137,12 @@ class Legs:
     def of(cls, book: pl.DataFrame, today: date) -> Legs:
         """The legs of a validated book frame on trading date ``today``."""
         book, starts = _grouped(book)
-        quantity = book["quantity"].to_numpy()
-        size = quantity * book["multiplier"].to_numpy()
-        strike, spot = floats(book["strike"]), floats(book["underlying_price"])
+        quantity, multiplier = book["quantity"].to_numpy(), book["multiplier"].to_numpy()
+        size = quantity * multiplier
+        strike, spot = as_array(book["strike"]), as_array(book["underlying_price"])
         is_call = book["right"].to_numpy() == "C"
-        mark, bid, ask = floats(book["mark"]), floats(book["bid"]), floats(book["ask"])
+        mark, bid, ask = as_array(book["mark"]), as_array(book["bid"]), as_array(book["ask"])
+        delta = as_array(book["delta"])
         intrinsic = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
         expiry = book["expiry"].to_numpy()
         with np.errstate(invalid="ignore"):
@@ -162,7 +151,7 @@ class Legs:
             book=book,
             groups=Groups.at(starts, book.height),
             quantity=quantity,
-            multiplier=book["multiplier"].to_numpy(),
+            multiplier=multiplier,
             strike=strike,
             is_call=is_call,
             is_short=quantity < 0,
@@ -170,25 +159,21 @@ class Legs:
             dte=days_from(expiry, today).astype(np.int64),
             mark=mark,
             underlying_price=spot,
-            delta=floats(book["delta"]),
+            delta=delta,
             intrinsic=intrinsic,
             extrinsic=mark - intrinsic,
-            value=quantity * mark * book["multiplier"].to_numpy(),
-            pos_delta=floats(book["delta"]) * size,
-            pos_gamma=floats(book["gamma"]) * size,
-            pos_theta=floats(book["theta"]) / DAYS_PER_YEAR * size,
-            pos_vega=floats(book["vega"]) / PERCENT * size,
+            value=quantity * mark * multiplier,
+            pos_delta=delta * size,
+            pos_gamma=as_array(book["gamma"]) * size,
+            pos_theta=as_array(book["theta"]) / DAYS_PER_YEAR * size,
+            pos_vega=as_array(book["vega"]) / PERCENT * size,
             width=np.abs(quantity) * (ask - bid),
             signed_mid=quantity * (bid + ask) / 2,
             quote_ok=quote_ok,
             ex_div_date=book["ex_div_date"].to_numpy(),
-            ex_div_amount=floats(book["ex_div_amount"]),
+            ex_div_amount=as_array(book["ex_div_amount"]),
             mark_time=book["mark_time"].to_numpy(),
         )
-
-    @property
-    def count(self) -> int:
-        return self.quantity.size
 
     def where(self, condition: BoolArray, values: FloatArray) -> FloatArray:
         """``values`` on the legs meeting ``condition``, unknown (NaN) on the others."""

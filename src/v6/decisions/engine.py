@@ -74,7 +74,6 @@ _IS_EXIT: Final = np.array(
 )
 """Whether an action code is an exit (what the market veto may hold), by code."""
 
-_HOLD_ACTION: Final = Action.HOLD.value
 HOLD_RULE: Final = "hold"
 VETO_RULE: Final = "market_veto"
 
@@ -112,8 +111,6 @@ class CycleDecisions:
     columns: ArrayTable
     """The managed strategies of the summary with the cycle's context columns and the
     rules' own columns."""
-    made: tuple[str, ...]
-    """The names of the rules' own columns."""
     resolution: Resolution
     _lists: dict[str, list[object]] = field(default_factory=dict, repr=False)
 
@@ -310,30 +307,20 @@ class DecisionEngine:
         return self.decide(self.summarize(book, context.today), context)
 
     def decide(self, strategies: ArrayTable, context: CycleContext) -> CycleDecisions:
-        """Resolve the rules for the managed strategies of a `summarize` frame made for
-        ``context.today``. The context is added side by side (a join only for limit
-        targets); every rule's columns and flags are array operations over the frame's
-        columns, however many rules and strategies; resolution runs on the flags as one
-        matrix."""
+        """Resolve the rules for the managed strategies of a `summarize` table made for
+        ``context.today``. The context's columns are aligned to the strategies; every rule's
+        columns and flags are array operations, however many rules and strategies;
+        resolution runs on the flags as one matrix."""
         plans = self._rules(context.today).plans
         columns = _with_context(_managed(strategies), context)
-        made: list[str] = []
         for plan in plans:
             if plan.columns is not None:
-                own = plan.columns(columns)
-                columns = columns.with_columns(own)
-                made.extend(own)
+                columns = columns.with_columns(plan.columns(columns))
         flags = _flags(plans, columns, columns.height)
         absurd = _absurd_market(columns, self._config.market_veto)
         resolution = Resolution.of(flags, absurd, context, plans, self._config)
         return CycleDecisions(
-            context.now,
-            plans,
-            self._config.market_veto,
-            flags,
-            columns,
-            tuple(made),
-            resolution,
+            context.now, plans, self._config.market_veto, flags, columns, resolution
         )
 
 
@@ -449,6 +436,8 @@ class Resolution:
 
     def labels(self, name: str, plans: Sequence[RulePlan]) -> list[object] | None:
         """A decision column of `DECISION_COLUMNS` as Python values; None for any other."""
+        if name not in DECISION_COLUMNS[1:]:
+            return None
         rules = [plan.name for plan in plans] + [HOLD_RULE]
         deciding = [rules[i] for i in self.winner.tolist()]
         vetoed = self.vetoed.tolist()
@@ -464,10 +453,8 @@ class Resolution:
         if name == "priority":
             priorities: list[object] = np.where(self.vetoed, 0, self.winner + 1).tolist()
             return priorities
-        if name in ("marketable", "roll_to_close"):
-            flags: list[object] = getattr(self, name).tolist()
-            return flags
-        return None
+        flags: list[object] = getattr(self, name).tolist()  # marketable, roll_to_close
+        return flags
 
     def series(self, plans: Sequence[RulePlan]) -> list[pl.Series]:
         """The decision columns (`DECISION_COLUMNS` bar strategy_id), named."""
