@@ -205,7 +205,7 @@ class StoreWriter:
         buffer = self._buffer(spec)
         buffer.add(batch)
         if buffer.num_rows >= self._settings.flush_rows:
-            self.flush_if_due()
+            self._start_if_due()
 
     def make_durable(self) -> None:
         """Make every row added so far survive a kill of this process (and of its machine):
@@ -224,14 +224,20 @@ class StoreWriter:
         what a background flush that finished since the last call committed, or raises
         its error."""
         finished = self._collect_background(wait=False)
-        if self._running is None and self._due():
-            flush = self._hand_off(background=True)
-            thread = threading.Thread(
-                target=self._run, args=(flush,), name=f"v6-store-flush-{self._app_id}"
-            )
-            thread.start()
-            self._running = (flush, thread)
+        self._start_if_due()
         return finished
+
+    def _start_if_due(self) -> None:
+        """Start a background flush if one is due and none is running (nor waiting to be
+        collected: only ``flush_if_due``, ``flush`` and ``committed_sequence`` collect)."""
+        if self._running is not None or not self._due():
+            return
+        flush = self._hand_off(background=True)
+        thread = threading.Thread(
+            target=self._run, args=(flush,), name=f"v6-store-flush-{self._app_id}"
+        )
+        thread.start()
+        self._running = (flush, thread)
 
     def flush(self) -> list[TableFlush]:
         """Wait for a background flush, then commit every buffered row, children-first, and
