@@ -149,7 +149,7 @@ def test_snapshots_recorded_as_a_frame_are_the_records_rows(tmp_path: Path) -> N
                 "underlying_price": [None, 470.0],
                 **{name: [getattr(greeks, name), None] for name in SNAPSHOT_GREEKS},
             }
-        )
+        ).to_arrow()
     )
     as_records.flush()
     as_frame.flush()

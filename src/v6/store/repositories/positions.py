@@ -20,7 +20,6 @@ from v6.store.repositories._base import (
     contract_columns,
     contract_from_row,
 )
-from v6.store.schemas import UTC_MICROS
 
 _GREEKS = ("delta", "gamma", "theta", "vega", "rho")
 _LEG_KEY = ["strategy_id", "occ_symbol"]
@@ -50,17 +49,14 @@ class SnapshotRepository(Repository):
     def record(self, snapshots: Iterable[LegSnapshot]) -> None:
         self._write(POSITION_SNAPSHOTS, (_snapshot_row(s) for s in snapshots))
 
-    def record_frame(self, snapshots: pl.DataFrame | pa.Table) -> None:
-        """`record` for many legs at once (a polars or an Arrow frame): one row per snapshot
-        with ``strategy_id``, ``occ_symbol``, ``at`` (UTC) and any of the table's value
-        columns (``mark``, ``bid``, ``ask``, ``implied_vol``, ``underlying_price`` and the
-        per-share Greeks ``delta`` ... ``rho``; missing ones are null). ``trade_date``
+    def record_frame(self, snapshots: pa.Table) -> None:
+        """`record` for many legs at once (an Arrow table): one row per snapshot with
+        ``strategy_id``, ``occ_symbol``, ``at`` (UTC microseconds) and any of the table's
+        value columns (``mark``, ``bid``, ``ask``, ``implied_vol``, ``underlying_price`` and
+        the per-share Greeks ``delta`` ... ``rho``; missing ones are null). ``trade_date``
         follows from ``at``."""
-        table = snapshots if isinstance(snapshots, pa.Table) else snapshots.to_arrow()
-        at = table.column("at")
-        if at.type != UTC_MICROS:
-            at = at.cast(UTC_MICROS)
-        self._write(POSITION_SNAPSHOTS, table.append_column("trade_date", _trade_dates(at)))
+        at = snapshots.column("at")
+        self._write(POSITION_SNAPSHOTS, snapshots.append_column("trade_date", _trade_dates(at)))
 
     def day(self, day: date) -> pa.Table:
         """Every snapshot of one trading day (one partition), as an Arrow table."""
