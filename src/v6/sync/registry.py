@@ -44,9 +44,9 @@ import polars as pl
 from v6.clock import NEW_YORK, require_utc
 from v6.config.decisions import DecisionsConfig
 from v6.config.sync import SyncConfig
+from v6.legs import BoolArray, days_from
 from v6.sync.marks import FloatArray, IntArray
-
-BoolArray = npt.NDArray[np.bool_]
+from v6.table import as_array
 
 DISTANCE_SCHEMA: Final = pl.Schema({"strategy_id": pl.String(), "distance": pl.Float64()})
 """`StrategyRegistry.distances`: one row per strategy of the book; null distance = unknown."""
@@ -107,8 +107,8 @@ class StrategyLegs:
         ids = book.get_column("strategy_id").to_list()
         group = np.fromiter((codes.setdefault(sid, len(codes)) for sid in ids), np.int64, len(ids))
         first = np.unique(group, return_index=True)[1]
-        quantity, multiplier = _floats(book, "quantity"), _floats(book, "multiplier")
-        entry_credit = _floats(book, "entry_premium") * _floats(book, "units") * multiplier
+        quantity, multiplier = as_array(book["quantity"]), as_array(book["multiplier"])
+        entry_credit = as_array(book["entry_premium"]) * as_array(book["units"]) * multiplier
         return cls(
             strategy_ids=tuple(codes),
             group=group,
@@ -117,7 +117,7 @@ class StrategyLegs:
             expiry=book.get_column("expiry").to_numpy(),
             managed=book.get_column("managed").to_numpy()[first],
             entry_credit=entry_credit[first],
-            max_profit=_floats(book, "max_profit")[first],
+            max_profit=as_array(book["max_profit"])[first],
         )
 
     def inputs(self, mark: FloatArray, delta: FloatArray, today: date) -> TriggerInputs:
@@ -125,9 +125,7 @@ class StrategyLegs:
         ``today`` (the New York date the DTE counts from)."""
         count, group, quantity = len(self.strategy_ids), self.group, self.quantity
         value = quantity * mark * self.multiplier
-        expiry = self.expiry
-        to_expiry = (expiry - np.datetime64(today, "D")).astype(float)
-        days = np.where(np.isnat(expiry), np.nan, to_expiry)
+        days = days_from(self.expiry, today)
         short_delta = np.where(quantity < 0, np.abs(delta), np.nan)
         return TriggerInputs(
             strategy_ids=self.strategy_ids,
@@ -143,7 +141,7 @@ class StrategyLegs:
 def trigger_inputs(book: pl.DataFrame, today: date) -> TriggerInputs:
     """The book's `TriggerInputs` (``today``: the New York date the DTE counts from)."""
     legs = StrategyLegs.of(book)
-    return legs.inputs(_floats(book, "mark"), _floats(book, "delta"), today)
+    return legs.inputs(as_array(book["mark"]), as_array(book["delta"]), today)
 
 
 def _grouped(
@@ -175,12 +173,6 @@ def nearest_trigger(inputs: TriggerInputs, decisions: DecisionsConfig) -> FloatA
             distances.append((inputs.dte - max_dte) / max(max_dte, 1))
     nearest = np.fmin.reduce(distances)
     return np.where(inputs.managed, nearest, np.nan)
-
-
-def _floats(frame: pl.DataFrame, name: str) -> FloatArray:
-    """A numeric column as float64 with NaN for null (polars' numpy conversion gives NaN for
-    the nulls of a numeric column; a conversion in numpy costs less than a cast in polars)."""
-    return frame.get_column(name).to_numpy().astype(np.float64, copy=False)
 
 
 class StrategyRegistry:
