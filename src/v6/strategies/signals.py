@@ -97,6 +97,9 @@ class EntryWindow:
     text: str
     """``HH:MM-HH:MM New York``."""
 
+    def contains(self, now: datetime) -> bool:
+        return self.opens <= now <= self.closes
+
 
 @dataclass(frozen=True, slots=True)
 class DayChecks:
@@ -237,6 +240,7 @@ class EntrySignals:
         self._days: dict[tuple[str, str], DayChecks] = {}
         """The latest day's checks per (template, symbol): every cycle asks them again."""
         self._windows: dict[tuple[date, int, int], EntryWindow | None] = {}
+        """The entry windows of the latest day asked for, by (day, minutes, minutes)."""
 
     async def facts(self, broker: PacedBroker, symbol: str, now: datetime) -> MarketFacts:
         """The market facts for ``symbol``: spot and expirations from the broker (two
@@ -293,13 +297,13 @@ class EntrySignals:
     ) -> bool:
         """``evaluate(...).passed`` without the explanations: what the entry workflow asks
         every cycle (the day's checks are kept; only the window and the count are new)."""
-        if open_count >= template.max_concurrent_per_symbol:
+        if not _has_room(template, open_count):
             return False
         day = _new_york_day(now)
         if not self._day_checks(template, symbol, day, facts).passed:
             return False
         window = self._window_of(template, day)
-        return window is not None and window.opens <= now <= window.closes
+        return window is not None and window.contains(now)
 
     def _day_checks(
         self, template: StrategyTemplate, symbol: str, day: date, facts: MarketFacts
@@ -337,13 +341,15 @@ class EntrySignals:
         window = self._window_of(template, day)
         if window is None:
             return CheckResult(SignalCheck.ENTRY_WINDOW, False, "no session today")
-        inside = window.opens <= now <= window.closes
+        inside = window.contains(now)
         detail = f"{_clock_time(now)} {'inside' if inside else 'outside'} {window.text}"
         return CheckResult(SignalCheck.ENTRY_WINDOW, inside, detail)
 
     def _window_of(self, template: StrategyTemplate, day: date) -> EntryWindow | None:
         key = (day, template.entry_after_open_minutes, template.entry_before_close_minutes)
         if key not in self._windows:
+            if any(kept[0] != day for kept in self._windows):
+                self._windows.clear()
             self._windows[key] = self._window(*key)
         return self._windows[key]
 
@@ -401,8 +407,12 @@ def _dte_check(template: StrategyTemplate, expiry: date | None) -> CheckResult:
 
 def _concurrency_check(template: StrategyTemplate, open_count: int) -> CheckResult:
     limit = template.max_concurrent_per_symbol
-    passed = open_count < limit
+    passed = _has_room(template, open_count)
     return CheckResult(SignalCheck.CONCURRENCY, passed, f"{open_count} open of at most {limit}")
+
+
+def _has_room(template: StrategyTemplate, open_count: int) -> bool:
+    return open_count < template.max_concurrent_per_symbol
 
 
 def _new_york_day(moment: datetime) -> date:
